@@ -1,0 +1,143 @@
+//! [`CancelDecision`]: the host's answer to a progress report.
+//!
+//! In SyncMgr the answer travels as the *return code* of `Progress`, and all
+//! three possible answers are success codes (FACTS.md §A.2, §E.3):
+//!
+//! | decision | HRESULT | value |
+//! |---|---|---|
+//! | [`CancelDecision::Continue`] | `S_OK` | `0x00000000` |
+//! | [`CancelDecision::CancelItem`] | `S_SYNCMGR_CANCELITEM` | `0x00040203` |
+//! | [`CancelDecision::CancelAll`] | `S_SYNCMGR_CANCELALL` | `0x00040204` |
+//!
+//! The mapping is exact in both directions. Any other code — `S_FALSE`,
+//! another `S_SYNCMGR_*` code, or a failure — is *not* a decision and
+//! converts to a [`NotAProgressReply`] error instead of quietly meaning
+//! "continue" (§G.3 #21, §G.9 #58).
+
+use crate::HResult;
+
+/// The host's answer to a progress report: go on, stop this item, or stop
+/// every item of this handler.
+///
+/// A decision is data, never an error. The variants are ordered by strength
+/// (`Continue < CancelItem < CancelAll`), so `a.max(b)` keeps the stronger.
+///
+/// ```
+/// use syncmgr::{CancelDecision, HResult};
+///
+/// assert_eq!(CancelDecision::CancelItem.to_hresult(), HResult::S_SYNCMGR_CANCELITEM);
+/// assert_eq!(
+///     CancelDecision::try_from(HResult::S_SYNCMGR_CANCELALL),
+///     Ok(CancelDecision::CancelAll)
+/// );
+/// // S_FALSE is a success code, but it is not a Progress reply.
+/// assert!(CancelDecision::try_from(HResult::S_FALSE).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum CancelDecision {
+    /// Go on (`S_OK`).
+    #[default]
+    Continue,
+    /// Stop the item named in this report as soon as possible and go on with
+    /// the others (`S_SYNCMGR_CANCELITEM`).
+    CancelItem,
+    /// Stop every item of this handler as soon as possible
+    /// (`S_SYNCMGR_CANCELALL`). Sticky: once answered, a host answers it to
+    /// every later report.
+    CancelAll,
+}
+
+impl CancelDecision {
+    /// Every decision, weakest first.
+    pub const ALL: [Self; 3] = [Self::Continue, Self::CancelItem, Self::CancelAll];
+
+    /// The `Progress` return code that carries this decision.
+    pub const fn to_hresult(self) -> HResult {
+        match self {
+            Self::Continue => HResult::S_OK,
+            Self::CancelItem => HResult::S_SYNCMGR_CANCELITEM,
+            Self::CancelAll => HResult::S_SYNCMGR_CANCELALL,
+        }
+    }
+
+    /// Read a `Progress` return code.
+    ///
+    /// # Errors
+    ///
+    /// [`NotAProgressReply`] for every code other than the three above.
+    pub const fn from_hresult(code: HResult) -> Result<Self, NotAProgressReply> {
+        match code {
+            HResult::S_OK => Ok(Self::Continue),
+            HResult::S_SYNCMGR_CANCELITEM => Ok(Self::CancelItem),
+            HResult::S_SYNCMGR_CANCELALL => Ok(Self::CancelAll),
+            other => Err(NotAProgressReply(other)),
+        }
+    }
+
+    /// True for `CancelItem` and `CancelAll`.
+    pub const fn is_cancel(self) -> bool {
+        !matches!(self, Self::Continue)
+    }
+}
+
+impl From<CancelDecision> for HResult {
+    fn from(decision: CancelDecision) -> Self {
+        decision.to_hresult()
+    }
+}
+
+impl TryFrom<HResult> for CancelDecision {
+    type Error = NotAProgressReply;
+
+    fn try_from(code: HResult) -> Result<Self, Self::Error> {
+        Self::from_hresult(code)
+    }
+}
+
+/// A code that is not one of the three `Progress` replies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0} is not a Progress reply (expected S_OK, S_SYNCMGR_CANCELITEM or S_SYNCMGR_CANCELALL)"
+)]
+pub struct NotAProgressReply(pub HResult);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_decision_round_trips() {
+        for decision in CancelDecision::ALL {
+            assert_eq!(
+                CancelDecision::try_from(HResult::from(decision)),
+                Ok(decision)
+            );
+        }
+    }
+
+    #[test]
+    fn other_codes_are_not_decisions() {
+        for (code, _) in HResult::KNOWN {
+            let expected = CancelDecision::ALL
+                .iter()
+                .any(|d| d.to_hresult() == code);
+            assert_eq!(CancelDecision::try_from(code).is_ok(), expected, "{code}");
+        }
+        assert_eq!(
+            CancelDecision::try_from(HResult::E_FAIL),
+            Err(NotAProgressReply(HResult::E_FAIL))
+        );
+    }
+
+    #[test]
+    fn stronger_decision_wins() {
+        assert_eq!(
+            CancelDecision::CancelItem.max(CancelDecision::CancelAll),
+            CancelDecision::CancelAll
+        );
+        assert_eq!(
+            CancelDecision::Continue.max(CancelDecision::CancelItem),
+            CancelDecision::CancelItem
+        );
+    }
+}

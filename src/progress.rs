@@ -1,0 +1,349 @@
+//! [`ProgressItem`]: one progress report (`SYNCMGRPROGRESSITEM`).
+//!
+//! A report says only what changed: each of its four fields — status text,
+//! status, progress value, maximum — is present or absent, exactly as the
+//! `mask` of the C struct says (FACTS.md §A.5, §A.6). An absent field leaves
+//! the host's remembered value alone.
+//!
+//! `ProgressItem` is plain data rather than a trait: a report is a value the
+//! host copies, stores in snapshots and sends across threads, and every
+//! generation's report converts into it. Building one validates what a
+//! single report can violate on its own (§G.3 #26, #27): values are
+//! non-negative, and the value does not exceed the maximum when both are
+//! present. Checks that need history (a value above a maximum remembered from
+//! an earlier report) belong to the host.
+//!
+//! The raw form, [`RawProgressItem`], mirrors the C struct without `cbSize`
+//! (which is checked per architecture at the FFI edge, §G.9 #60) and decodes
+//! strictly: unknown mask bits, an unknown status, a missing or invalid
+//! UTF-16 text are typed errors, and fields whose bit is clear are never read.
+
+use crate::{DecodeError, ProgressMask, SyncMgrStatus, decode::utf16_to_string};
+
+/// A report that is invalid on its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProgressItemError {
+    /// `iProgValue` is negative.
+    #[error("progress value {value} is negative")]
+    NegativeValue {
+        /// The value that arrived.
+        value: i32,
+    },
+    /// `iMaxValue` is negative.
+    #[error("maximum value {max} is negative")]
+    NegativeMax {
+        /// The maximum that arrived.
+        max: i32,
+    },
+    /// `iProgValue` is above `iMaxValue`.
+    #[error("progress value {value} is above the maximum {max}")]
+    ValueAboveMax {
+        /// The value.
+        value: i32,
+        /// The maximum.
+        max: i32,
+    },
+    /// The raw struct does not decode.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
+/// One progress report: what changed for an item.
+///
+/// ```
+/// use syncmgr::{ProgressItem, ProgressMask, SyncMgrStatus};
+///
+/// let report = ProgressItem::builder()
+///     .status(SyncMgrStatus::Updating)
+///     .value(3)
+///     .max(10)
+///     .text("copying 3 of 10")
+///     .build()?;
+/// assert_eq!(report.value(), Some(3));
+/// assert_eq!(report.mask(), ProgressMask::all());
+///
+/// // Only what is set is reported; value above max is refused.
+/// assert!(ProgressItem::builder().value(11).max(10).build().is_err());
+/// # Ok::<(), syncmgr::ProgressItemError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProgressItem {
+    status_text: Option<String>,
+    status: Option<SyncMgrStatus>,
+    value: Option<i32>,
+    max: Option<i32>,
+}
+
+impl ProgressItem {
+    /// A report that changes nothing (mask 0).
+    pub const fn new() -> Self {
+        Self {
+            status_text: None,
+            status: None,
+            value: None,
+            max: None,
+        }
+    }
+
+    /// Start building a report.
+    pub fn builder() -> ProgressItemBuilder {
+        ProgressItemBuilder::default()
+    }
+
+    /// A report of a status alone.
+    pub const fn with_status(status: SyncMgrStatus) -> Self {
+        Self {
+            status_text: None,
+            status: Some(status),
+            value: None,
+            max: None,
+        }
+    }
+
+    /// The status text (`lpcStatusText`), if reported.
+    pub fn status_text(&self) -> Option<&str> {
+        self.status_text.as_deref()
+    }
+
+    /// The status (`dwStatusType`), if reported.
+    pub const fn status(&self) -> Option<SyncMgrStatus> {
+        self.status
+    }
+
+    /// The progress value (`iProgValue`), if reported; never negative.
+    pub const fn value(&self) -> Option<i32> {
+        self.value
+    }
+
+    /// The maximum (`iMaxValue`), if reported; never negative.
+    pub const fn max(&self) -> Option<i32> {
+        self.max
+    }
+
+    /// The mask bits of the fields that are present.
+    pub fn mask(&self) -> ProgressMask {
+        let mut mask = ProgressMask::empty();
+        mask.set(ProgressMask::STATUS_TEXT, self.status_text.is_some());
+        mask.set(ProgressMask::STATUS_TYPE, self.status.is_some());
+        mask.set(ProgressMask::PROG_VALUE, self.value.is_some());
+        mask.set(ProgressMask::MAX_VALUE, self.max.is_some());
+        mask
+    }
+
+    /// The raw struct (without `cbSize`); absent fields are zero.
+    pub fn to_raw(&self) -> RawProgressItem {
+        RawProgressItem {
+            mask: self.mask().bits(),
+            status_text: self.status_text.as_ref().map(|t| t.encode_utf16().collect()),
+            status_type: self.status.map_or(0, SyncMgrStatus::as_u32),
+            prog_value: self.value.unwrap_or(0),
+            max_value: self.max.unwrap_or(0),
+        }
+    }
+
+    fn validated(self) -> Result<Self, ProgressItemError> {
+        if let Some(value) = self.value.filter(|v| *v < 0) {
+            return Err(ProgressItemError::NegativeValue { value });
+        }
+        if let Some(max) = self.max.filter(|m| *m < 0) {
+            return Err(ProgressItemError::NegativeMax { max });
+        }
+        if let (Some(value), Some(max)) = (self.value, self.max)
+            && value > max
+        {
+            return Err(ProgressItemError::ValueAboveMax { value, max });
+        }
+        Ok(self)
+    }
+}
+
+/// Builds a [`ProgressItem`]; each setter marks its field present.
+#[derive(Debug, Clone, Default)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ProgressItemBuilder {
+    item: ProgressItem,
+}
+
+impl ProgressItemBuilder {
+    /// Report a status text.
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.item.status_text = Some(text.into());
+        self
+    }
+
+    /// Report a status.
+    pub fn status(mut self, status: SyncMgrStatus) -> Self {
+        self.item.status = Some(status);
+        self
+    }
+
+    /// Report a progress value.
+    pub fn value(mut self, value: i32) -> Self {
+        self.item.value = Some(value);
+        self
+    }
+
+    /// Report a maximum.
+    pub fn max(mut self, max: i32) -> Self {
+        self.item.max = Some(max);
+        self
+    }
+
+    /// Validate and finish.
+    ///
+    /// # Errors
+    ///
+    /// [`ProgressItemError::NegativeValue`], [`ProgressItemError::NegativeMax`],
+    /// or [`ProgressItemError::ValueAboveMax`] when both are present.
+    pub fn build(self) -> Result<ProgressItem, ProgressItemError> {
+        self.item.validated()
+    }
+}
+
+/// `SYNCMGRPROGRESSITEM` as raw numbers, without `cbSize`.
+///
+/// `status_text` holds the UTF-16 units of `lpcStatusText` without the
+/// terminating NUL; `None` stands for a NULL pointer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RawProgressItem {
+    /// `mask`: which fields are present.
+    pub mask: u32,
+    /// `lpcStatusText`.
+    pub status_text: Option<Vec<u16>>,
+    /// `dwStatusType`.
+    pub status_type: u32,
+    /// `iProgValue`.
+    pub prog_value: i32,
+    /// `iMaxValue`.
+    pub max_value: i32,
+}
+
+impl TryFrom<&RawProgressItem> for ProgressItem {
+    type Error = ProgressItemError;
+
+    /// Decode strictly; fields whose bit is clear are not read.
+    fn try_from(raw: &RawProgressItem) -> Result<Self, Self::Error> {
+        let mask = ProgressMask::decode(raw.mask)?;
+        let status_text = if mask.contains(ProgressMask::STATUS_TEXT) {
+            let units = raw.status_text.as_deref().ok_or(DecodeError::MissingField {
+                field: "SYNCMGRPROGRESSITEM.lpcStatusText",
+            })?;
+            Some(utf16_to_string("SYNCMGRPROGRESSITEM.lpcStatusText", units)?)
+        } else {
+            None
+        };
+        let status = if mask.contains(ProgressMask::STATUS_TYPE) {
+            Some(SyncMgrStatus::try_from(raw.status_type)?)
+        } else {
+            None
+        };
+        ProgressItem {
+            status_text,
+            status,
+            value: mask.contains(ProgressMask::PROG_VALUE).then_some(raw.prog_value),
+            max: mask.contains(ProgressMask::MAX_VALUE).then_some(raw.max_value),
+        }
+        .validated()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_follows_presence() {
+        assert_eq!(ProgressItem::new().mask(), ProgressMask::empty());
+        assert_eq!(
+            ProgressItem::with_status(SyncMgrStatus::Paused).mask(),
+            ProgressMask::STATUS_TYPE
+        );
+        let item = ProgressItem::builder().value(0).build().unwrap();
+        assert_eq!(item.mask(), ProgressMask::PROG_VALUE);
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        assert_eq!(
+            ProgressItem::builder().value(-1).build(),
+            Err(ProgressItemError::NegativeValue { value: -1 })
+        );
+        assert_eq!(
+            ProgressItem::builder().max(-5).build(),
+            Err(ProgressItemError::NegativeMax { max: -5 })
+        );
+        assert_eq!(
+            ProgressItem::builder().value(6).max(5).build(),
+            Err(ProgressItemError::ValueAboveMax { value: 6, max: 5 })
+        );
+        assert!(ProgressItem::builder().value(5).max(5).build().is_ok());
+        // Value alone may exceed nothing: the maximum is unknown here.
+        assert!(ProgressItem::builder().value(i32::MAX).build().is_ok());
+    }
+
+    #[test]
+    fn raw_decoding_reads_only_masked_fields() {
+        let raw = RawProgressItem {
+            mask: ProgressMask::PROG_VALUE.bits(),
+            status_text: None,
+            status_type: 0xdead, // not read: STATUS_TYPE is clear
+            prog_value: 4,
+            max_value: -7, // not read: MAX_VALUE is clear
+        };
+        let item = ProgressItem::try_from(&raw).unwrap();
+        assert_eq!(item.value(), Some(4));
+        assert_eq!(item.max(), None);
+        assert_eq!(item.status(), None);
+    }
+
+    #[test]
+    fn raw_decoding_is_strict() {
+        let unknown_bit = RawProgressItem {
+            mask: 0x10,
+            ..RawProgressItem::default()
+        };
+        assert!(matches!(
+            ProgressItem::try_from(&unknown_bit),
+            Err(ProgressItemError::Decode(DecodeError::UnknownBits { unknown: 0x10, .. }))
+        ));
+        let missing_text = RawProgressItem {
+            mask: ProgressMask::STATUS_TEXT.bits(),
+            ..RawProgressItem::default()
+        };
+        assert!(matches!(
+            ProgressItem::try_from(&missing_text),
+            Err(ProgressItemError::Decode(DecodeError::MissingField { .. }))
+        ));
+        let bad_status = RawProgressItem {
+            mask: ProgressMask::STATUS_TYPE.bits(),
+            status_type: 9,
+            ..RawProgressItem::default()
+        };
+        assert!(matches!(
+            ProgressItem::try_from(&bad_status),
+            Err(ProgressItemError::Decode(DecodeError::UnknownValue { value: 9, .. }))
+        ));
+        let bad_text = RawProgressItem {
+            mask: ProgressMask::STATUS_TEXT.bits(),
+            status_text: Some(vec![0xDC00]),
+            ..RawProgressItem::default()
+        };
+        assert!(matches!(
+            ProgressItem::try_from(&bad_text),
+            Err(ProgressItemError::Decode(DecodeError::InvalidUtf16 { .. }))
+        ));
+    }
+
+    #[test]
+    fn raw_round_trip() {
+        let item = ProgressItem::builder()
+            .text("naïve ☃")
+            .status(SyncMgrStatus::UpdatingIndeterminate)
+            .value(1)
+            .max(2)
+            .build()
+            .unwrap();
+        assert_eq!(ProgressItem::try_from(&item.to_raw()), Ok(item));
+    }
+}
