@@ -10,7 +10,9 @@
 //! started the work has returned (§G.6 #39): an implementation must not hold
 //! a lock while it calls back into a handler.
 
-use crate::{CallbackError, CancelDecision, ErrorId, HResult, ItemId, LogErrorInfo, LogLevel, ProgressItem};
+use crate::{
+    CallbackError, CancelDecision, ErrorId, HResult, ItemId, LogErrorInfo, LogLevel, ProgressItem,
+};
 
 /// The host's answer to `EnableModeless(TRUE)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -203,8 +205,14 @@ mod tests {
     #[test]
     fn modeless_answers_round_trip() {
         for answer in [ModelessAnswer::Granted, ModelessAnswer::Refused] {
-            assert_eq!(ModelessAnswer::from_hresult(answer.to_hresult()), Some(answer));
+            assert_eq!(
+                ModelessAnswer::from_hresult(answer.to_hresult()),
+                Some(answer)
+            );
         }
-        assert_eq!(ModelessAnswer::from_hresult(HResult::S_SYNCMGR_CANCELALL), None);
+        assert_eq!(
+            ModelessAnswer::from_hresult(HResult::S_SYNCMGR_CANCELALL),
+            None
+        );
     }
 }

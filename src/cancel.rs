@@ -96,9 +96,7 @@ impl TryFrom<HResult> for CancelDecision {
 
 /// A code that is not one of the three `Progress` replies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{0} is not a Progress reply (expected S_OK, S_SYNCMGR_CANCELITEM or S_SYNCMGR_CANCELALL)"
-)]
+#[error("{0} is not a Progress reply (expected S_OK, S_SYNCMGR_CANCELITEM or S_SYNCMGR_CANCELALL)")]
 pub struct NotAProgressReply(pub HResult);
 
 #[cfg(test)]
@@ -118,9 +116,7 @@ mod tests {
     #[test]
     fn other_codes_are_not_decisions() {
         for (code, _) in HResult::KNOWN {
-            let expected = CancelDecision::ALL
-                .iter()
-                .any(|d| d.to_hresult() == code);
+            let expected = CancelDecision::ALL.iter().any(|d| d.to_hresult() == code);
             assert_eq!(CancelDecision::try_from(code).is_ok(), expected, "{code}");
         }
         assert_eq!(

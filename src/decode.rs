@@ -31,7 +31,9 @@ pub enum DecodeError {
         valid_mask: u32,
     },
     /// A text that does not fit its fixed-size `WCHAR` buffer.
-    #[error("{field} is {units} UTF-16 units plus NUL, over the limit of {limit} including the NUL")]
+    #[error(
+        "{field} is {units} UTF-16 units plus NUL, over the limit of {limit} including the NUL"
+    )]
     TextTooLong {
         /// The field, e.g. `SYNCMGRITEM.wszItemName`.
         field: &'static str,
@@ -186,7 +188,10 @@ mod tests {
         assert_eq!(utf16z_buffer_to_string("f", &[0x61, 0, 0x62]).unwrap(), "a");
         assert_eq!(
             utf16z_buffer_to_string("f", &[0x61, 0x62]),
-            Err(DecodeError::Unterminated { field: "f", limit: 2 })
+            Err(DecodeError::Unterminated {
+                field: "f",
+                limit: 2
+            })
         );
     }
 

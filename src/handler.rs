@@ -256,7 +256,10 @@ mod tests {
     #[test]
     fn answers_round_trip() {
         for answer in [HandlerAnswer::Accept, HandlerAnswer::Decline] {
-            assert_eq!(HandlerAnswer::from_hresult(answer.to_hresult()), Some(answer));
+            assert_eq!(
+                HandlerAnswer::from_hresult(answer.to_hresult()),
+                Some(answer)
+            );
         }
         assert_eq!(HandlerAnswer::from_hresult(HResult::E_FAIL), None);
     }

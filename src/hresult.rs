@@ -167,7 +167,10 @@ mod tests {
     #[test]
     fn display_shows_hex_and_name_when_known() {
         assert_eq!(HResult::S_OK.to_string(), "0x00000000 (S_OK)");
-        assert_eq!(HResult::E_UNEXPECTED.to_string(), "0x8000ffff (E_UNEXPECTED)");
+        assert_eq!(
+            HResult::E_UNEXPECTED.to_string(),
+            "0x8000ffff (E_UNEXPECTED)"
+        );
         assert_eq!(HResult::from_u32(0x8765_4321).to_string(), "0x87654321");
     }
 

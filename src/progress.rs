@@ -135,7 +135,10 @@ impl ProgressItem {
     pub fn to_raw(&self) -> RawProgressItem {
         RawProgressItem {
             mask: self.mask().bits(),
-            status_text: self.status_text.as_ref().map(|t| t.encode_utf16().collect()),
+            status_text: self
+                .status_text
+                .as_ref()
+                .map(|t| t.encode_utf16().collect()),
             status_type: self.status.map_or(0, SyncMgrStatus::as_u32),
             prog_value: self.value.unwrap_or(0),
             max_value: self.max.unwrap_or(0),
@@ -226,9 +229,12 @@ impl TryFrom<&RawProgressItem> for ProgressItem {
     fn try_from(raw: &RawProgressItem) -> Result<Self, Self::Error> {
         let mask = ProgressMask::decode(raw.mask)?;
         let status_text = if mask.contains(ProgressMask::STATUS_TEXT) {
-            let units = raw.status_text.as_deref().ok_or(DecodeError::MissingField {
-                field: "SYNCMGRPROGRESSITEM.lpcStatusText",
-            })?;
+            let units = raw
+                .status_text
+                .as_deref()
+                .ok_or(DecodeError::MissingField {
+                    field: "SYNCMGRPROGRESSITEM.lpcStatusText",
+                })?;
             Some(utf16_to_string("SYNCMGRPROGRESSITEM.lpcStatusText", units)?)
         } else {
             None
@@ -241,8 +247,12 @@ impl TryFrom<&RawProgressItem> for ProgressItem {
         ProgressItem {
             status_text,
             status,
-            value: mask.contains(ProgressMask::PROG_VALUE).then_some(raw.prog_value),
-            max: mask.contains(ProgressMask::MAX_VALUE).then_some(raw.max_value),
+            value: mask
+                .contains(ProgressMask::PROG_VALUE)
+                .then_some(raw.prog_value),
+            max: mask
+                .contains(ProgressMask::MAX_VALUE)
+                .then_some(raw.max_value),
         }
         .validated()
     }
@@ -305,7 +315,10 @@ mod tests {
         };
         assert!(matches!(
             ProgressItem::try_from(&unknown_bit),
-            Err(ProgressItemError::Decode(DecodeError::UnknownBits { unknown: 0x10, .. }))
+            Err(ProgressItemError::Decode(DecodeError::UnknownBits {
+                unknown: 0x10,
+                ..
+            }))
         ));
         let missing_text = RawProgressItem {
             mask: ProgressMask::STATUS_TEXT.bits(),
@@ -322,7 +335,10 @@ mod tests {
         };
         assert!(matches!(
             ProgressItem::try_from(&bad_status),
-            Err(ProgressItemError::Decode(DecodeError::UnknownValue { value: 9, .. }))
+            Err(ProgressItemError::Decode(DecodeError::UnknownValue {
+                value: 9,
+                ..
+            }))
         ));
         let bad_text = RawProgressItem {
             mask: ProgressMask::STATUS_TEXT.bits(),

@@ -42,7 +42,8 @@ impl SyncCallback for Recorder {
         _progress: Option<&ProgressItem>,
     ) -> Result<CancelDecision, CallbackError> {
         if !self.registered.load(Ordering::SeqCst) || self.released.load(Ordering::SeqCst) {
-            self.calls_outside_registration.fetch_add(1, Ordering::SeqCst);
+            self.calls_outside_registration
+                .fetch_add(1, Ordering::SeqCst);
         }
         self.calls.fetch_add(1, Ordering::SeqCst);
         Ok(*self.answer.lock().unwrap())
@@ -257,7 +258,10 @@ fn reentrant_release_from_inside_progress_does_not_deadlock() {
 #[test]
 fn reentrant_replace_from_inside_progress_does_not_deadlock() {
     let (slot, other, _) = run_reentrant(|me| {
-        assert_eq!(me.slot.set(Some(me.other.clone())), SlotTransition::Replaced);
+        assert_eq!(
+            me.slot.set(Some(me.other.clone())),
+            SlotTransition::Replaced
+        );
         // The next call already goes to the new callback.
         assert_eq!(me.slot.progress(ITEM, None), Ok(CancelDecision::CancelAll));
     });
@@ -269,7 +273,10 @@ fn reentrant_replace_from_inside_progress_does_not_deadlock() {
 fn reentrant_register_after_release_from_inside_progress_does_not_deadlock() {
     let (slot, other, _) = run_reentrant(|me| {
         me.slot.release();
-        assert_eq!(me.slot.set(Some(me.other.clone())), SlotTransition::Registered);
+        assert_eq!(
+            me.slot.set(Some(me.other.clone())),
+            SlotTransition::Registered
+        );
     });
     assert_eq!(slot.progress(ITEM, None), Ok(CancelDecision::CancelAll));
     assert_eq!(other.calls(), 1);
@@ -310,7 +317,11 @@ struct UsesSlotOnDrop {
 }
 
 impl SyncCallback for UsesSlotOnDrop {
-    fn progress(&self, _: ItemId, _: Option<&ProgressItem>) -> Result<CancelDecision, CallbackError> {
+    fn progress(
+        &self,
+        _: ItemId,
+        _: Option<&ProgressItem>,
+    ) -> Result<CancelDecision, CallbackError> {
         Ok(CancelDecision::Continue)
     }
 }
@@ -343,14 +354,19 @@ fn a_released_callback_is_dropped_after_the_lock_is_released() {
 fn a_panicking_callback_leaves_the_slot_usable() {
     struct Panics;
     impl SyncCallback for Panics {
-        fn progress(&self, _: ItemId, _: Option<&ProgressItem>) -> Result<CancelDecision, CallbackError> {
+        fn progress(
+            &self,
+            _: ItemId,
+            _: Option<&ProgressItem>,
+        ) -> Result<CancelDecision, CallbackError> {
             panic!("host bug");
         }
     }
     let slot: CallbackSlot = CallbackSlot::new();
     let panics: Arc<dyn SyncCallback> = Arc::new(Panics);
     slot.set(Some(panics.clone()));
-    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| slot.progress(ITEM, None)));
+    let caught =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| slot.progress(ITEM, None)));
     assert!(caught.is_err());
     // The release does not wait for the call that unwound.
     common::within(10, "release after a panic", move || {
@@ -370,8 +386,9 @@ fn progress_from_many_threads_while_replacing_and_releasing() {
 
     common::within(120, "threaded replace/release", || {
         let slot: Arc<CallbackSlot> = Arc::new(CallbackSlot::new());
-        let recorders: Vec<Arc<Recorder>> =
-            (0..GENERATIONS).map(|_| Recorder::answering(CancelDecision::Continue)).collect();
+        let recorders: Vec<Arc<Recorder>> = (0..GENERATIONS)
+            .map(|_| Recorder::answering(CancelDecision::Continue))
+            .collect();
         let start = Arc::new(Barrier::new(CALLERS + 1));
         let done = Arc::new(AtomicBool::new(false));
 
@@ -412,7 +429,11 @@ fn progress_from_many_threads_while_replacing_and_releasing() {
             }
         }
         slot.release();
-        recorders.last().unwrap().released.store(true, Ordering::SeqCst);
+        recorders
+            .last()
+            .unwrap()
+            .released
+            .store(true, Ordering::SeqCst);
         done.store(true, Ordering::SeqCst);
 
         let (mut reached, mut empty) = (0, 0);
@@ -423,14 +444,21 @@ fn progress_from_many_threads_while_replacing_and_releasing() {
         }
         assert_eq!(reached + empty, CALLERS * CALLS_PER_THREAD);
         let delivered: usize = recorders.iter().map(|r| r.calls()).sum();
-        assert_eq!(delivered, reached, "every successful call reached exactly one callback");
+        assert_eq!(
+            delivered, reached,
+            "every successful call reached exactly one callback"
+        );
         for (generation, recorder) in recorders.iter().enumerate() {
             assert_eq!(
                 recorder.calls_outside_registration.load(Ordering::SeqCst),
                 0,
                 "generation {generation} was called outside its registration"
             );
-            assert_eq!(Arc::strong_count(recorder), 1, "generation {generation} still held");
+            assert_eq!(
+                Arc::strong_count(recorder),
+                1,
+                "generation {generation} still held"
+            );
         }
     });
 }
@@ -443,7 +471,11 @@ fn set_nonblocking_returns_while_a_call_is_running() {
         proceed: Mutex<mpsc::Receiver<()>>,
     }
     impl SyncCallback for Blocks {
-        fn progress(&self, _: ItemId, _: Option<&ProgressItem>) -> Result<CancelDecision, CallbackError> {
+        fn progress(
+            &self,
+            _: ItemId,
+            _: Option<&ProgressItem>,
+        ) -> Result<CancelDecision, CallbackError> {
             if let Some(entered) = self.entered.lock().unwrap().take() {
                 entered.send(()).unwrap();
             }
@@ -484,7 +516,11 @@ fn blocking_release_waits_for_a_running_call() {
         finished: AtomicBool,
     }
     impl SyncCallback for Gate {
-        fn progress(&self, _: ItemId, _: Option<&ProgressItem>) -> Result<CancelDecision, CallbackError> {
+        fn progress(
+            &self,
+            _: ItemId,
+            _: Option<&ProgressItem>,
+        ) -> Result<CancelDecision, CallbackError> {
             self.entered.send(()).unwrap();
             self.proceed.lock().unwrap().recv().unwrap();
             self.finished.store(true, Ordering::SeqCst);
@@ -512,7 +548,10 @@ fn blocking_release_waits_for_a_running_call() {
         };
         // Give the releaser time to reach its wait; then let the call finish.
         thread::sleep(Duration::from_millis(50));
-        assert!(!releaser.is_finished(), "release returned while a call was running");
+        assert!(
+            !releaser.is_finished(),
+            "release returned while a call was running"
+        );
         proceed_tx.send(()).unwrap();
         assert_eq!(releaser.join().unwrap(), SlotTransition::Released);
         assert!(gate.finished.load(Ordering::SeqCst));

@@ -7,7 +7,11 @@ use std::time::Duration;
 
 /// Run `f` on its own thread and fail the test if it has not finished within
 /// `seconds`: a hang is reported as a deadlock instead of stalling the suite.
-pub fn within<T: Send + 'static>(seconds: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+pub fn within<T: Send + 'static>(
+    seconds: u64,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
     let (tx, rx) = mpsc::channel();
     let handle = thread::spawn(move || {
         let value = f();
@@ -20,6 +24,8 @@ pub fn within<T: Send + 'static>(seconds: u64, what: &str, f: impl FnOnce() -> T
             Ok(value) => value,
             Err(panic) => std::panic::resume_unwind(panic),
         },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what}: still running after {seconds}s (deadlock?)"),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{what}: still running after {seconds}s (deadlock?)")
+        }
     }
 }
