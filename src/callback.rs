@@ -1,14 +1,5 @@
 //! [`SyncCallback`]: the host side of the protocol
 //! (`ISyncMgrSynchronizeCallback`, FACTS.md §A.4, §E.2).
-//!
-//! The host implements it; the handler calls it, usually through a
-//! [`CallbackSlot`](crate::CallbackSlot). The nine methods are those of the
-//! COM interface in vtable order. Reserved `DWORD` arguments are dropped:
-//! the COM edge checks them.
-//!
-//! Calls may arrive on any thread, concurrently, and before the call that
-//! started the work has returned (§G.6 #39): an implementation must not hold
-//! a lock while it calls back into a handler.
 
 use crate::{
     CallbackError, CancelDecision, ErrorId, HResult, ItemId, LogErrorInfo, LogLevel, ProgressItem,
@@ -52,6 +43,15 @@ impl ModelessAnswer {
 ///
 /// Every method returns [`CallbackError`] when the host refuses the call; in
 /// a strict host that is also how protocol violations come back.
+///
+/// The host implements it; the handler calls it, usually through a
+/// [`CallbackSlot`](crate::CallbackSlot). The nine methods are those of the
+/// COM interface in vtable order. Reserved `DWORD` arguments are dropped:
+/// the COM edge checks them.
+///
+/// Calls may arrive on any thread, concurrently, and before the call that
+/// started the work has returned (§G.6 #39): an implementation must not hold
+/// a lock while it calls back into a handler.
 pub trait SyncCallback: Send + Sync {
     /// `ShowPropertiesCompleted(hr)`: the outcome of `ShowProperties`.
     ///

@@ -1,18 +1,4 @@
 //! [`CancelDecision`]: the host's answer to a progress report.
-//!
-//! In SyncMgr the answer travels as the *return code* of `Progress`, and all
-//! three possible answers are success codes (FACTS.md §A.2, §E.3):
-//!
-//! | decision | HRESULT | value |
-//! |---|---|---|
-//! | [`CancelDecision::Continue`] | `S_OK` | `0x00000000` |
-//! | [`CancelDecision::CancelItem`] | `S_SYNCMGR_CANCELITEM` | `0x00040203` |
-//! | [`CancelDecision::CancelAll`] | `S_SYNCMGR_CANCELALL` | `0x00040204` |
-//!
-//! The mapping is exact in both directions. Any other code — `S_FALSE`,
-//! another `S_SYNCMGR_*` code, or a failure — is *not* a decision and
-//! converts to a [`NotAProgressReply`] error instead of quietly meaning
-//! "continue" (§G.3 #21, §G.9 #58).
 
 use crate::HResult;
 
@@ -27,12 +13,26 @@ use crate::HResult;
 ///
 /// assert_eq!(CancelDecision::CancelItem.to_hresult(), HResult::S_SYNCMGR_CANCELITEM);
 /// assert_eq!(
-///     CancelDecision::try_from(HResult::S_SYNCMGR_CANCELALL),
-///     Ok(CancelDecision::CancelAll)
+///    CancelDecision::try_from(HResult::S_SYNCMGR_CANCELALL),
+///    Ok(CancelDecision::CancelAll)
 /// );
 /// // S_FALSE is a success code, but it is not a Progress reply.
 /// assert!(CancelDecision::try_from(HResult::S_FALSE).is_err());
 /// ```
+///
+/// In SyncMgr the answer travels as the *return code* of `Progress`, and all
+/// three possible answers are success codes (FACTS.md §A.2, §E.3):
+///
+/// | decision | HRESULT | value |
+/// |---|---|---|
+/// | [`CancelDecision::Continue`] | `S_OK` | `0x00000000` |
+/// | [`CancelDecision::CancelItem`] | `S_SYNCMGR_CANCELITEM` | `0x00040203` |
+/// | [`CancelDecision::CancelAll`] | `S_SYNCMGR_CANCELALL` | `0x00040204` |
+///
+/// The mapping is exact in both directions. Any other code — `S_FALSE`,
+/// another `S_SYNCMGR_*` code, or a failure — is *not* a decision and
+/// converts to a [`NotAProgressReply`] error instead of quietly meaning
+/// "continue" (§G.3 #21, §G.9 #58).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum CancelDecision {
     /// Go on (`S_OK`).

@@ -1,25 +1,5 @@
 //! [`SyncHandler`]: the handler side of the protocol
 //! (`ISyncMgrSynchronize`, FACTS.md §A.4, §E).
-//!
-//! The host calls these methods in the documented order (§E.1):
-//!
-//! ```text
-//! initialize ─ Decline ─► done (the handler does not handle this event)
-//!     │ Accept
-//! handler_info, enum_items            (show_properties ⇄ completed at any time)
-//!     │
-//! set_progress_callback(Some(cb))
-//!     │
-//! prepare_for_sync(items) ──► … prepare_for_sync_completed(hr)
-//!     │ hr == S_OK                    (set_item_status(SKIPPED) legal meanwhile)
-//! synchronize() ─────────────► … progress* … synchronize_completed(hr)
-//!     │                               (set_item_status(SKIPPED) legal meanwhile)
-//! [show_error(id) ──► show_error_completed(RETRYSYNC, items) ──► prepare again]
-//!     │
-//! set_progress_callback(None), then the handler is dropped
-//! ```
-//!
-//! Reserved `DWORD` arguments are dropped: the COM edge checks them.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -111,6 +91,26 @@ impl WindowHandle {
 ///
 /// The trait is object safe, and `Send + Sync` because a host may call it
 /// from any thread.
+///
+/// The host calls these methods in the documented order (§E.1):
+///
+/// ```text
+/// initialize ─ Decline ─► done (the handler does not handle this event)
+///     │ Accept
+/// handler_info, enum_items            (show_properties ⇄ completed at any time)
+///     │
+/// set_progress_callback(Some(cb))
+///     │
+/// prepare_for_sync(items) ──► … prepare_for_sync_completed(hr)
+///     │ hr == S_OK                    (set_item_status(SKIPPED) legal meanwhile)
+/// synchronize() ─────────────► … progress* … synchronize_completed(hr)
+///     │                               (set_item_status(SKIPPED) legal meanwhile)
+/// [show_error(id) ──► show_error_completed(RETRYSYNC, items) ──► prepare again]
+///     │
+/// set_progress_callback(None), then the handler is dropped
+/// ```
+///
+/// Reserved `DWORD` arguments are dropped: the COM edge checks them.
 pub trait SyncHandler: Send + Sync {
     /// `Initialize(0, dwSyncMgrFlags, cbCookie, lpCookie)`: is there work for
     /// this event?

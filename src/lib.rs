@@ -1,4 +1,99 @@
-//! syncmgr (crate docs are written in a later step)
+//! The Windows synchronization callback protocols as explicit, tested,
+//! portable state machines.
+//!
+//! Windows has three generations of "sync handler reports progress to a host,
+//! host answers with cancellation": SyncMgr (`ISyncMgrSynchronize` /
+//! `ISyncMgrSynchronizeCallback`, mobsync.h), Sync Center (syncmgr.h) and
+//! Windows Sync (winsync.h). Their rules are scattered over pages that
+//! contradict each other, and their cancel answers are *success* codes that
+//! common bindings silently turn into "ok". This crate writes the protocol
+//! down as Rust types and pure transition functions, so that sync engines can
+//! report progress and honour per-item and global cancellation with the
+//! semantics Windows users know, and handler authors can test against the
+//! rules on any OS. Where the platform documentation is silent or wrong, the
+//! crate's choice is written next to the code that makes it (rule numbers
+//! such as "§G.1 #8" refer to the project's protocol fact sheet).
+//!
+//! # The vocabulary
+//!
+//! | name | kind | what it is |
+//! |---|---|---|
+//! | [`SyncHandler`] | trait | the handler side (`ISyncMgrSynchronize`): what a host asks of a handler |
+//! | [`SyncCallback`] | trait | the host side (`ISyncMgrSynchronizeCallback`): what a handler tells its host |
+//! | [`ProgressItem`] | data | one progress report (`SYNCMGRPROGRESSITEM`): text, status, value, max, each present or absent |
+//! | [`CancelDecision`] | data | the host's answer to a report: continue, cancel this item, cancel all |
+//!
+//! The two sides of the protocol are traits because users implement them.
+//! A report and a decision are plain data: they are values that are copied,
+//! stored, compared and sent between threads, with exact conversions to their
+//! wire forms ([`RawProgressItem`], [`HResult`]). A cancel decision is never
+//! an error: `Progress` answering [`CancelDecision::CancelItem`] is a normal
+//! outcome, and only a refused call is a [`CallbackError`].
+//!
+//! # The callback lifecycle
+//!
+//! A handler keeps its host callback in a [`CallbackSlot`], which implements
+//! `SetProgressCallback`'s register / replace / release-on-null rules:
+//!
+//! ```text
+//!            set(Some) : Registered            set(Some) : Replaced
+//!   ┌───────┐ ─────────────────────────► ┌─────────┐ ◄──┐ (old released once,
+//!   │ Empty │                             │ Holding │ ───┘  after the lock)
+//!   └───────┘ ◄───────────────────────── └─────────┘
+//!    │   ▲      set(None) : Released        │  call : Dispatched (no lock held)
+//!    └───┘ set(None) : Unchanged;  call : Err(NoCallback)
+//! ```
+//!
+//! No lock is held while a callback runs, so a callback may register,
+//! replace, release or report re-entrantly; a release returns only when other
+//! threads' calls on the old callback have returned. See [`CallbackSlot`].
+//!
+//! # Example
+//!
+//! A host callback that cancels one item, and a handler that reports through
+//! its slot and honours the answer:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use syncmgr::{CallbackError, CallbackSlot, CancelDecision, ItemId, ProgressItem,
+//!               SyncCallback, SyncMgrStatus};
+//!
+//! struct Host { cancel: ItemId }
+//!
+//! impl SyncCallback for Host {
+//!     fn progress(&self, item: ItemId, _report: Option<&ProgressItem>)
+//!         -> Result<CancelDecision, CallbackError> {
+//!         Ok(if item == self.cancel { CancelDecision::CancelItem } else { CancelDecision::Continue })
+//!     }
+//! }
+//!
+//! let (photos, music) = (ItemId::from_u128(1), ItemId::from_u128(2));
+//! let slot: CallbackSlot = CallbackSlot::new();
+//! slot.set(Some(Arc::new(Host { cancel: music })));
+//!
+//! let mut finished = Vec::new();
+//! for item in [photos, music] {
+//!     let start = ProgressItem::builder().status(SyncMgrStatus::Updating).value(0).max(10).build()?;
+//!     let status = match slot.progress(item, Some(&start))? {
+//!         CancelDecision::Continue => SyncMgrStatus::Succeeded, // ... do the work ...
+//!         CancelDecision::CancelItem | CancelDecision::CancelAll => SyncMgrStatus::Stopped,
+//!     };
+//!     slot.progress(item, Some(&ProgressItem::with_status(status)))?;
+//!     finished.push(status);
+//! }
+//! slot.release();
+//! assert_eq!(finished, [SyncMgrStatus::Succeeded, SyncMgrStatus::Stopped]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A complete handler and host driven through the documented call sequence
+//! is in [`examples/quickstart.rs`](https://docs.rs/crate/syncmgr/latest/source/examples/quickstart.rs)
+//! (`cargo run --example quickstart`).
+//!
+//! # Features
+//!
+//! The crate has no optional features yet; it is `forbid(unsafe_code)` and
+//! depends on no Windows crate. It builds and its tests run on every OS.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -39,3 +134,17 @@ pub use records::{
 };
 pub use status::SyncMgrStatus;
 // VOCABULARY RE-EXPORTS END
+
+/// Public types that cross threads are `Send + Sync`; checked at compile time.
+const _: () = {
+    const fn assert_send_sync<T: ?Sized + Send + Sync>() {}
+    assert_send_sync::<CallbackSlot>();
+    assert_send_sync::<dyn SyncCallback>();
+    assert_send_sync::<dyn SyncHandler>();
+    assert_send_sync::<ProgressItem>();
+    assert_send_sync::<CancelDecision>();
+    assert_send_sync::<CallbackError>();
+    assert_send_sync::<HandlerError>();
+    assert_send_sync::<SyncItem>();
+    assert_send_sync::<LogErrorInfo>();
+};

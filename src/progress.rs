@@ -1,22 +1,4 @@
 //! [`ProgressItem`]: one progress report (`SYNCMGRPROGRESSITEM`).
-//!
-//! A report says only what changed: each of its four fields — status text,
-//! status, progress value, maximum — is present or absent, exactly as the
-//! `mask` of the C struct says (FACTS.md §A.5, §A.6). An absent field leaves
-//! the host's remembered value alone.
-//!
-//! `ProgressItem` is plain data rather than a trait: a report is a value the
-//! host copies, stores in snapshots and sends across threads, and every
-//! generation's report converts into it. Building one validates what a
-//! single report can violate on its own (§G.3 #26, #27): values are
-//! non-negative, and the value does not exceed the maximum when both are
-//! present. Checks that need history (a value above a maximum remembered from
-//! an earlier report) belong to the host.
-//!
-//! The raw form, [`RawProgressItem`], mirrors the C struct without `cbSize`
-//! (which is checked per architecture at the FFI edge, §G.9 #60) and decodes
-//! strictly: unknown mask bits, an unknown status, a missing or invalid
-//! UTF-16 text are typed errors, and fields whose bit is clear are never read.
 
 use crate::{DecodeError, ProgressMask, SyncMgrStatus, decode::utf16_to_string};
 
@@ -55,11 +37,11 @@ pub enum ProgressItemError {
 /// use syncmgr::{ProgressItem, ProgressMask, SyncMgrStatus};
 ///
 /// let report = ProgressItem::builder()
-///     .status(SyncMgrStatus::Updating)
-///     .value(3)
-///     .max(10)
-///     .text("copying 3 of 10")
-///     .build()?;
+///    .status(SyncMgrStatus::Updating)
+///    .value(3)
+///    .max(10)
+///    .text("copying 3 of 10")
+///    .build()?;
 /// assert_eq!(report.value(), Some(3));
 /// assert_eq!(report.mask(), ProgressMask::all());
 ///
@@ -67,6 +49,24 @@ pub enum ProgressItemError {
 /// assert!(ProgressItem::builder().value(11).max(10).build().is_err());
 /// # Ok::<(), syncmgr::ProgressItemError>(())
 /// ```
+///
+/// A report says only what changed: each of its four fields — status text,
+/// status, progress value, maximum — is present or absent, exactly as the
+/// `mask` of the C struct says (FACTS.md §A.5, §A.6). An absent field leaves
+/// the host's remembered value alone.
+///
+/// `ProgressItem` is plain data rather than a trait: a report is a value the
+/// host copies, stores in snapshots and sends across threads, and every
+/// generation's report converts into it. Building one validates what a
+/// single report can violate on its own (§G.3 #26, #27): values are
+/// non-negative, and the value does not exceed the maximum when both are
+/// present. Checks that need history (a value above a maximum remembered from
+/// an earlier report) belong to the host.
+///
+/// The raw form, [`RawProgressItem`], mirrors the C struct without `cbSize`
+/// (which is checked per architecture at the FFI edge, §G.9 #60) and decodes
+/// strictly: unknown mask bits, an unknown status, a missing or invalid
+/// UTF-16 text are typed errors, and fields whose bit is clear are never read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProgressItem {
     status_text: Option<String>,

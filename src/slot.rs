@@ -1,59 +1,6 @@
 //! [`CallbackSlot`]: where a handler keeps its progress callback — the
 //! register / replace / release-on-null lifecycle of `SetProgressCallback`
 //! (FACTS.md §E.2, §G.1 #5–#8).
-//!
-//! # State table
-//!
-//! The lifecycle is the pure function [`SlotState::on`]; every `(state,
-//! event)` pair:
-//!
-//! | state | event | next state | what happens ([`SlotTransition`]) |
-//! |---|---|---|---|
-//! | `Empty` | `SetSome` | `Holding` | `Registered`: the new callback is held once |
-//! | `Empty` | `SetNone` | `Empty` | `Unchanged`: nothing was held, nothing is released |
-//! | `Empty` | `Call` | — | error [`CallbackError::NoCallback`] (`E_UNEXPECTED` at the COM edge) |
-//! | `Holding` | `SetSome` | `Holding` | `Replaced`: the new one is held once, the old one released once |
-//! | `Holding` | `SetNone` | `Empty` | `Released`: the old one is released once, nothing is held |
-//! | `Holding` | `Call` | `Holding` | `Dispatched`: the call runs on the current callback |
-//!
-//! "Released" means the slot drops its `Arc` — exactly once, and always
-//! after its internal lock has been released.
-//!
-//! # Calls in flight during a replace or release
-//!
-//! A call picks its callback when it enters the slot. Calls that entered
-//! before a replace or release run to completion on the *old* callback;
-//! calls that enter afterwards see the new callback (or get `NoCallback`).
-//! [`CallbackSlot::set`] then **waits** until every call that other threads
-//! are making on the old callback has returned, and drops the slot's
-//! reference. So once `set` returns, the old callback is never entered
-//! again through this slot, and the slot holds no reference to it
-//! (§G.1 #6, #8 become observable: `Arc::strong_count` is back to its
-//! baseline).
-//!
-//! Calls on the *calling* thread are never waited for: a callback that
-//! replaces or releases the slot from inside its own `progress` returns
-//! normally, and the old callback stays alive until that outer call
-//! returns. [`CallbackSlot::set_nonblocking`] never waits at all.
-//!
-//! # Invariants
-//!
-//! - The slot holds at most one reference to one callback.
-//! - A registration's in-flight count only grows while the registration is
-//!   current (it is incremented under the read lock, and a replace swaps
-//!   under the write lock), so once swapped out it can only shrink.
-//!
-//! # Deadlock safety
-//!
-//! - No lock is held while a callback runs: the call clones the registration
-//!   under a short read lock, releases it, then calls. A callback may call
-//!   any slot method (register, replace, release, progress) re-entrantly.
-//! - The replaced callback is dropped after the write lock is released, so
-//!   its `Drop` may use the slot too.
-//! - `set` waits only for calls on *other* threads. If the thread calling
-//!   `set` is itself what such a call is waiting for (for example a host
-//!   whose `progress` blocks until the same thread pumps messages), use
-//!   [`CallbackSlot::set_nonblocking`].
 
 use std::cell::RefCell;
 use std::fmt;
@@ -104,7 +51,7 @@ impl SlotState {
     /// Every state.
     pub const ALL: [Self; 2] = [Self::Empty, Self::Holding];
 
-    /// The transition function of the state table in the module docs.
+    /// The transition function of the state table in the state table above.
     ///
     /// # Errors
     ///
@@ -216,20 +163,19 @@ impl<C: ?Sized> Drop for InFlightCall<'_, C> {
 ///
 /// A slot is itself a [`SyncCallback`]: each method forwards to the current
 /// callback, or fails with [`CallbackError::NoCallback`] when there is none.
-/// See the [module docs](self) for the state table and what happens to calls
-/// in flight.
+/// The state table and what happens to calls in flight are below.
 ///
 /// ```
 /// use std::sync::Arc;
 /// use syncmgr::{CallbackError, CallbackSlot, CancelDecision, ItemId, ProgressItem,
-///               SlotTransition, SyncCallback};
+///              SlotTransition, SyncCallback};
 ///
 /// struct Host;
 /// impl SyncCallback for Host {
-///     fn progress(&self, _: ItemId, _: Option<&ProgressItem>)
-///         -> Result<CancelDecision, CallbackError> {
-///         Ok(CancelDecision::Continue)
-///     }
+///    fn progress(&self, _: ItemId, _: Option<&ProgressItem>)
+///        -> Result<CancelDecision, CallbackError> {
+///        Ok(CancelDecision::Continue)
+///    }
 /// }
 ///
 /// let slot: CallbackSlot = CallbackSlot::new();
@@ -241,6 +187,59 @@ impl<C: ?Sized> Drop for InFlightCall<'_, C> {
 /// assert_eq!(slot.set(None), SlotTransition::Released);
 /// assert_eq!(Arc::strong_count(&host), 1);
 /// ```
+///
+/// # State table
+///
+/// The lifecycle is the pure function [`SlotState::on`]; every `(state,
+/// event)` pair:
+///
+/// | state | event | next state | what happens ([`SlotTransition`]) |
+/// |---|---|---|---|
+/// | `Empty` | `SetSome` | `Holding` | `Registered`: the new callback is held once |
+/// | `Empty` | `SetNone` | `Empty` | `Unchanged`: nothing was held, nothing is released |
+/// | `Empty` | `Call` | — | error [`CallbackError::NoCallback`] (`E_UNEXPECTED` at the COM edge) |
+/// | `Holding` | `SetSome` | `Holding` | `Replaced`: the new one is held once, the old one released once |
+/// | `Holding` | `SetNone` | `Empty` | `Released`: the old one is released once, nothing is held |
+/// | `Holding` | `Call` | `Holding` | `Dispatched`: the call runs on the current callback |
+///
+/// "Released" means the slot drops its `Arc` — exactly once, and always
+/// after its internal lock has been released.
+///
+/// # Calls in flight during a replace or release
+///
+/// A call picks its callback when it enters the slot. Calls that entered
+/// before a replace or release run to completion on the *old* callback;
+/// calls that enter afterwards see the new callback (or get `NoCallback`).
+/// [`CallbackSlot::set`] then **waits** until every call that other threads
+/// are making on the old callback has returned, and drops the slot's
+/// reference. So once `set` returns, the old callback is never entered
+/// again through this slot, and the slot holds no reference to it
+/// (§G.1 #6, #8 become observable: `Arc::strong_count` is back to its
+/// baseline).
+///
+/// Calls on the *calling* thread are never waited for: a callback that
+/// replaces or releases the slot from inside its own `progress` returns
+/// normally, and the old callback stays alive until that outer call
+/// returns. [`CallbackSlot::set_nonblocking`] never waits at all.
+///
+/// # Invariants
+///
+/// - The slot holds at most one reference to one callback.
+/// - A registration's in-flight count only grows while the registration is
+///   current (it is incremented under the read lock, and a replace swaps
+///   under the write lock), so once swapped out it can only shrink.
+///
+/// # Deadlock safety
+///
+/// - No lock is held while a callback runs: the call clones the registration
+///   under a short read lock, releases it, then calls. A callback may call
+///   any slot method (register, replace, release, progress) re-entrantly.
+/// - The replaced callback is dropped after the write lock is released, so
+///   its `Drop` may use the slot too.
+/// - `set` waits only for calls on *other* threads. If the thread calling
+///   `set` is itself what such a call is waiting for (for example a host
+///   whose `progress` blocks until the same thread pumps messages), use
+///   [`CallbackSlot::set_nonblocking`].
 pub struct CallbackSlot<C: ?Sized = dyn SyncCallback> {
     current: RwLock<Option<Arc<Registration<C>>>>,
 }
@@ -275,7 +274,7 @@ impl<C: ?Sized> CallbackSlot<C> {
     ///
     /// The old callback is released exactly once, after the internal lock is
     /// released and after every call other threads are making on it has
-    /// returned (see the module docs). Calls from this thread — a callback
+    /// returned (see the state table above). Calls from this thread — a callback
     /// that sets the slot from inside its own call — are not waited for.
     pub fn set(&self, callback: Option<Arc<C>>) -> SlotTransition {
         let (transition, old) = self.swap(callback);
