@@ -103,7 +103,9 @@ mod decode;
 mod error;
 mod handler;
 mod hresult;
+mod item;
 mod progress;
+mod rule;
 mod slot;
 mod sync;
 
@@ -119,7 +121,9 @@ pub use decode::DecodeError;
 pub use error::{CallbackError, FailureCode, HandlerError};
 pub use handler::{HandlerAnswer, ItemEnumeration, SyncHandler, WindowHandle};
 pub use hresult::HResult;
+pub use item::{ItemPhase, ItemViolation};
 pub use progress::{ProgressItem, ProgressItemBuilder, ProgressItemError, RawProgressItem};
+pub use rule::{Rule, Violation};
 pub use slot::{CallbackSlot, SlotEvent, SlotState, SlotTransition};
 // VOCABULARY RE-EXPORTS START
 pub use flags::{

@@ -1,0 +1,181 @@
+//! [`ItemPhase`]: the per-item state machine a host keeps for every item.
+
+use std::fmt;
+
+use crate::{Rule, SyncMgrStatus};
+
+/// Where an item is in its life, as its progress reports move it.
+///
+/// The event is the status a report carries (`dwStatusType`); the
+/// transition is the pure function [`ItemPhase::on`]:
+///
+/// ```text
+///  Pending ──► Updating ⇄ UpdatingIndeterminate ──► terminal:
+///     │           ▲  │                               Succeeded, Failed,
+///     │           │  ▼                               Skipped, Stopped, Deleted
+///     │        Resuming ◄── Paused                   (absorbing; a later
+///     └──────────────────────────────────────────►    Failed is tolerated)
+/// ```
+///
+/// | from \ report | `PENDING` | `UPDATING*`, `PAUSED`, `RESUMING` | `FAILED` | other terminal |
+/// |---|---|---|---|---|
+/// | `Pending` | stays | moves (not `RESUMING`: ✗ #28) | moves | moves |
+/// | `Updating`, `UpdatingIndeterminate`, `Paused`, `Resuming` | ✗ #20 | moves (`RESUMING` only from `Paused` or `Resuming`) | moves | moves |
+/// | terminal | ✗ #28 | ✗ #28 | becomes `Failed` (§G.3 #28, §G.7 #41) | ✗ #28 |
+///
+/// - An item that has started cannot go back to `Pending` (§G.3 #20: the
+///   first report opens the item).
+/// - `Resuming` comes out of `Paused`; reporting it from `Pending`,
+///   `Updating` or `UpdatingIndeterminate` is refused under §G.3 #28, the
+///   forward-only rule.
+/// - A terminal state absorbs every report except `FAILED` (a late failure,
+///   such as a commit that failed after the data was copied, is tolerated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemPhase {
+    /// Not started.
+    Pending,
+    /// Updating with a known maximum.
+    Updating,
+    /// Updating without a meaningful maximum.
+    UpdatingIndeterminate,
+    /// Paused.
+    Paused,
+    /// Resuming after a pause.
+    Resuming,
+    /// Finished successfully.
+    Succeeded,
+    /// Finished with a failure.
+    Failed,
+    /// Skipped.
+    Skipped,
+    /// Stopped (the usual answer to a cancel).
+    Stopped,
+    /// Deleted (deprecated since Vista).
+    Deleted,
+}
+
+/// An illegal move of the item machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{rule}: an item in phase {from} cannot report {reported} (expected {expected})")]
+pub struct ItemViolation {
+    /// The rule the move breaks.
+    pub rule: Rule,
+    /// The phase the item was in.
+    pub from: ItemPhase,
+    /// The status that was reported.
+    pub reported: SyncMgrStatus,
+    /// What could have been reported, in words.
+    pub expected: &'static str,
+}
+
+impl ItemPhase {
+    /// Every phase.
+    pub const ALL: [Self; 10] = [
+        Self::Pending,
+        Self::Updating,
+        Self::UpdatingIndeterminate,
+        Self::Paused,
+        Self::Resuming,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Skipped,
+        Self::Stopped,
+        Self::Deleted,
+    ];
+
+    /// The phase a status names.
+    pub const fn of(status: SyncMgrStatus) -> Self {
+        match status {
+            SyncMgrStatus::Pending => Self::Pending,
+            SyncMgrStatus::Updating => Self::Updating,
+            SyncMgrStatus::UpdatingIndeterminate => Self::UpdatingIndeterminate,
+            SyncMgrStatus::Paused => Self::Paused,
+            SyncMgrStatus::Resuming => Self::Resuming,
+            SyncMgrStatus::Succeeded => Self::Succeeded,
+            SyncMgrStatus::Failed => Self::Failed,
+            SyncMgrStatus::Skipped => Self::Skipped,
+            SyncMgrStatus::Stopped => Self::Stopped,
+            SyncMgrStatus::Deleted => Self::Deleted,
+        }
+    }
+
+    /// The status that names this phase.
+    pub const fn status(self) -> SyncMgrStatus {
+        match self {
+            Self::Pending => SyncMgrStatus::Pending,
+            Self::Updating => SyncMgrStatus::Updating,
+            Self::UpdatingIndeterminate => SyncMgrStatus::UpdatingIndeterminate,
+            Self::Paused => SyncMgrStatus::Paused,
+            Self::Resuming => SyncMgrStatus::Resuming,
+            Self::Succeeded => SyncMgrStatus::Succeeded,
+            Self::Failed => SyncMgrStatus::Failed,
+            Self::Skipped => SyncMgrStatus::Skipped,
+            Self::Stopped => SyncMgrStatus::Stopped,
+            Self::Deleted => SyncMgrStatus::Deleted,
+        }
+    }
+
+    /// True for the five finished phases.
+    pub const fn is_terminal(self) -> bool {
+        self.status().is_terminal()
+    }
+
+    /// True once the item has been reported at all (it left `Pending`).
+    pub const fn has_started(self) -> bool {
+        !matches!(self, Self::Pending)
+    }
+
+    /// The transition function: the phase after a report of `reported`.
+    ///
+    /// # Errors
+    ///
+    /// [`ItemViolation`] for the moves the table marks ✗.
+    pub const fn on(self, reported: SyncMgrStatus) -> Result<Self, ItemViolation> {
+        let next = Self::of(reported);
+        if self.is_terminal() {
+            return match next {
+                Self::Failed => Ok(Self::Failed),
+                _ => self.refuse(
+                    reported,
+                    Rule::TERMINAL_IS_FINAL,
+                    "only FAILED after a terminal status",
+                ),
+            };
+        }
+        match (self, next) {
+            (Self::Pending, Self::Pending) => Ok(next),
+            (_, Self::Pending) => self.refuse(
+                reported,
+                Rule::PROGRESS_BEFORE_ITEM,
+                "an updating, paused, resuming or terminal status once started",
+            ),
+            (Self::Pending | Self::Updating | Self::UpdatingIndeterminate, Self::Resuming) => self
+                .refuse(
+                    reported,
+                    Rule::TERMINAL_IS_FINAL,
+                    "RESUMING only after PAUSED",
+                ),
+            _ => Ok(next),
+        }
+    }
+
+    const fn refuse(
+        self,
+        reported: SyncMgrStatus,
+        rule: Rule,
+        expected: &'static str,
+    ) -> Result<Self, ItemViolation> {
+        Err(ItemViolation {
+            rule,
+            from: self,
+            reported,
+            expected,
+        })
+    }
+}
+
+impl fmt::Display for ItemPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.status().fmt(f)
+    }
+}

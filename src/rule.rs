@@ -1,0 +1,130 @@
+//! [`Rule`]: the numbered protocol invariants a host checks, and
+//! [`Violation`]: one recorded breach of a rule.
+
+use std::fmt;
+
+use crate::{HResult, ItemId};
+
+/// A numbered protocol invariant (the project fact sheet's section G).
+///
+/// Only the rules a host can observe have names here; [`Rule::summary`]
+/// states each in one line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Rule(u8);
+
+macro_rules! rules {
+    ($($name:ident = $number:literal, $section:literal, $summary:literal;)+) => {
+        impl Rule {
+            $(
+                #[doc = concat!("§", $section, " #", stringify!($number), ": ", $summary, ".")]
+                pub const $name: Self = Self($number);
+            )+
+
+            /// Every rule this crate checks, in number order.
+            pub const ALL: &'static [Self] = &[$(Self::$name),+];
+
+            /// The rule's number.
+            pub const fn number(self) -> u8 {
+                self.0
+            }
+
+            /// The section of the fact sheet, e.g. `G.3`.
+            pub const fn section(self) -> &'static str {
+                match self.0 {
+                    $($number => $section,)+
+                    _ => "G",
+                }
+            }
+
+            /// The rule in one line.
+            pub const fn summary(self) -> &'static str {
+                match self.0 {
+                    $($number => $summary,)+
+                    _ => "unnamed rule",
+                }
+            }
+        }
+    };
+}
+
+rules! {
+    INITIALIZE_FIRST = 1, "G.1", "Initialize is the first call, and nothing but release follows a declined Initialize";
+    CALLBACK_RELEASED = 6, "G.1", "after SetProgressCallback(NULL) the handler holds no reference to the callback";
+    NO_CALL_AFTER_RELEASE = 8, "G.1", "no callback call after SetProgressCallback(NULL) returned";
+    HANDLER_INFO_VALID = 10, "G.1", "GetHandlerInfo returns a valid handler record";
+    ENUMERATION_VALID = 11, "G.1", "item ids within one enumeration are unique";
+    PREPARE_COMPLETED_ONCE = 13, "G.2", "PrepareForSyncCompleted exactly once, and only after PrepareForSync returned S_OK";
+    PREPARED_SET = 15, "G.2", "every Progress and item-tagged LogError names an item of the prepared set";
+    SYNCHRONIZE_COMPLETED_ONCE = 16, "G.2", "SynchronizeCompleted exactly once, and only after Synchronize returned S_OK";
+    PROGRESS_WINDOW = 17, "G.2", "Progress only between PrepareForSync and SynchronizeCompleted";
+    SKIP_WINDOW = 18, "G.2", "after SetItemStatus(SKIPPED) an item may only report a terminal status";
+    RETRY_ITEMS = 19, "G.2", "ShowErrorCompleted(S_SYNCMGR_RETRYSYNC) names at least one item";
+    PROGRESS_BEFORE_ITEM = 20, "G.3", "the first call naming an item is a non-terminal Progress";
+    CANCELLED_ITEM_ENDS = 22, "G.3", "after CANCELITEM an item may only report STOPPED, SKIPPED or FAILED";
+    NO_NEW_ITEM_AFTER_CANCEL_ALL = 23, "G.3", "after CANCELALL no Progress opens a new item";
+    PROGRESS_ITEM_VALID = 26, "G.3", "a progress report decodes: known mask bits, status, non-negative values";
+    VALUE_WITHIN_MAX = 27, "G.3", "0 <= value <= max once both are known, and the value does not decrease while updating";
+    TERMINAL_IS_FINAL = 28, "G.3", "after a terminal status only FAILED may follow, and an item moves only forward";
+    MODELESS_PAIRED = 29, "G.4", "EnableModeless(TRUE) and (FALSE) pair up without nesting, one handler at a time";
+    LOG_LEVEL_VALID = 31, "G.5", "LogError has a valid level, text and info record";
+    ERROR_ID_UNIQUE = 32, "G.5", "logged error ids are unique among live entries and never the all-zero id";
+    SHOW_ERROR_COMPLETED_ONCE = 35, "G.5", "ShowErrorCompleted at most once, and only after ShowError returned success";
+    SHOW_PROPERTIES_COMPLETED_ONCE = 36, "G.5", "ShowPropertiesCompleted at most once, and only after ShowProperties returned success";
+    CONNECTION_WINDOW = 38, "G.5", "EstablishConnection only between PrepareForSync and SynchronizeCompleted";
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "§{} #{}", self.section(), self.number())
+    }
+}
+
+/// One breach of a [`Rule`], as a host records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The rule broken.
+    pub rule: Rule,
+    /// The call that broke it, by its Windows name (`Progress`, `LogError`…).
+    pub call: &'static str,
+    /// The item concerned, if any.
+    pub item: Option<ItemId>,
+    /// What the rule expected.
+    pub expected: String,
+    /// What arrived.
+    pub got: String,
+    /// The code a strict host answered (`None` when the call was tolerated).
+    pub answered: Option<HResult>,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.rule, self.call)?;
+        if let Some(item) = self.item {
+            write!(f, " for item {item}")?;
+        }
+        write!(f, ": expected {}, got {}", self.expected, self.got)?;
+        match self.answered {
+            Some(code) => write!(f, " (answered {code})"),
+            None => write!(f, " (tolerated)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_are_unique_and_known() {
+        let numbers: Vec<u8> = Rule::ALL.iter().map(|r| r.number()).collect();
+        let mut sorted = numbers.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(numbers, sorted, "ALL is in number order without duplicates");
+        for rule in Rule::ALL {
+            assert_ne!(rule.summary(), "unnamed rule");
+            assert!(rule.section().starts_with("G."));
+        }
+        assert_eq!(Rule::TERMINAL_IS_FINAL.to_string(), "§G.3 #28");
+    }
+}

@@ -1,0 +1,114 @@
+//! Every `(phase, reported status)` pair of the per-item state machine.
+
+use syncmgr::{ItemPhase, Rule, SyncMgrStatus};
+
+/// Rows: the phase the item is in. Columns: the reported status, in the order
+/// Pending, Updating, UpdatingIndeterminate, Paused, Resuming, Succeeded,
+/// Failed, Skipped, Stopped, Deleted.
+///
+/// `.` moves to the reported phase, `a` is refused under §G.3 #20, `b` is
+/// refused under §G.3 #28.
+const TABLE: [(ItemPhase, &str); 10] = [
+    (ItemPhase::Pending, ". . . . b . . . . ."),
+    (ItemPhase::Updating, "a . . . b . . . . ."),
+    (ItemPhase::UpdatingIndeterminate, "a . . . b . . . . ."),
+    (ItemPhase::Paused, "a . . . . . . . . ."),
+    (ItemPhase::Resuming, "a . . . . . . . . ."),
+    (ItemPhase::Succeeded, "b b b b b b . b b b"),
+    (ItemPhase::Failed, "b b b b b b . b b b"),
+    (ItemPhase::Skipped, "b b b b b b . b b b"),
+    (ItemPhase::Stopped, "b b b b b b . b b b"),
+    (ItemPhase::Deleted, "b b b b b b . b b b"),
+];
+
+const REPORTS: [SyncMgrStatus; 10] = [
+    SyncMgrStatus::Pending,
+    SyncMgrStatus::Updating,
+    SyncMgrStatus::UpdatingIndeterminate,
+    SyncMgrStatus::Paused,
+    SyncMgrStatus::Resuming,
+    SyncMgrStatus::Succeeded,
+    SyncMgrStatus::Failed,
+    SyncMgrStatus::Skipped,
+    SyncMgrStatus::Stopped,
+    SyncMgrStatus::Deleted,
+];
+
+#[test]
+fn every_phase_and_report_pair() {
+    assert_eq!(TABLE.len(), ItemPhase::ALL.len());
+    let mut checked = 0;
+    for (from, row) in TABLE {
+        let cells: Vec<&str> = row.split(' ').collect();
+        assert_eq!(cells.len(), REPORTS.len());
+        for (reported, cell) in REPORTS.into_iter().zip(cells) {
+            let got = from.on(reported);
+            match cell {
+                "." => assert_eq!(got, Ok(ItemPhase::of(reported)), "{from:?} on {reported:?}"),
+                "a" | "b" => {
+                    let violation =
+                        got.expect_err(&format!("{from:?} on {reported:?} must be refused"));
+                    let rule = if cell == "a" {
+                        Rule::PROGRESS_BEFORE_ITEM
+                    } else {
+                        Rule::TERMINAL_IS_FINAL
+                    };
+                    assert_eq!(violation.rule, rule, "{from:?} on {reported:?}");
+                    assert_eq!((violation.from, violation.reported), (from, reported));
+                    assert!(!violation.expected.is_empty());
+                }
+                other => panic!("bad table cell {other}"),
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 100);
+}
+
+#[test]
+fn terminal_phases_absorb_and_failed_is_tolerated() {
+    for phase in ItemPhase::ALL.into_iter().filter(|p| p.is_terminal()) {
+        assert_eq!(phase.on(SyncMgrStatus::Failed), Ok(ItemPhase::Failed));
+        assert_eq!(
+            ItemPhase::Failed.on(SyncMgrStatus::Failed),
+            Ok(ItemPhase::Failed)
+        );
+    }
+    let terminal: Vec<_> = ItemPhase::ALL
+        .into_iter()
+        .filter(|p| p.is_terminal())
+        .collect();
+    assert_eq!(
+        terminal,
+        [
+            ItemPhase::Succeeded,
+            ItemPhase::Failed,
+            ItemPhase::Skipped,
+            ItemPhase::Stopped,
+            ItemPhase::Deleted
+        ]
+    );
+}
+
+#[test]
+fn phases_and_statuses_correspond_one_to_one() {
+    for phase in ItemPhase::ALL {
+        assert_eq!(ItemPhase::of(phase.status()), phase);
+    }
+    for status in SyncMgrStatus::ALL {
+        assert_eq!(ItemPhase::of(status).status(), status);
+    }
+}
+
+#[test]
+fn violation_message_names_rule_and_move() {
+    let violation = ItemPhase::Succeeded
+        .on(SyncMgrStatus::Updating)
+        .unwrap_err();
+    let text = violation.to_string();
+    assert!(text.starts_with("§G.3 #28"), "{text}");
+    assert!(
+        text.contains("succeeded") && text.contains("updating"),
+        "{text}"
+    );
+}
