@@ -128,11 +128,10 @@ impl SyncHandler for AlbumHandler {
             .lock()
             .map_err(|_| HandlerError::Aborted)?
             .clone();
-        for (index, album) in albums.iter().enumerate() {
-            if self.sync_album(*album)? == CancelDecision::CancelAll {
-                for rest in &albums[index + 1..] {
-                    self.finish(*rest, SyncMgrStatus::Stopped)?;
-                }
+        for album in albums {
+            if self.sync_album(album)? == CancelDecision::CancelAll {
+                // Stop everything; albums not started are not reported at all
+                // (after CancelAll no report may open a new item).
                 break;
             }
         }

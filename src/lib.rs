@@ -101,11 +101,14 @@ mod callback;
 mod cancel;
 mod decode;
 mod error;
+mod events;
 mod handler;
 mod hresult;
 mod item;
 mod progress;
+mod reporter;
 mod rule;
+mod session;
 mod slot;
 mod sync;
 
@@ -119,11 +122,17 @@ pub use callback::{ModelessAnswer, SyncCallback};
 pub use cancel::{CancelDecision, NotAProgressReply};
 pub use decode::DecodeError;
 pub use error::{CallbackError, FailureCode, HandlerError};
+pub use events::{SessionEvent, SubscriptionId};
 pub use handler::{HandlerAnswer, ItemEnumeration, SyncHandler, WindowHandle};
 pub use hresult::HResult;
 pub use item::{ItemPhase, ItemViolation};
 pub use progress::{ProgressItem, ProgressItemBuilder, ProgressItemError, RawProgressItem};
+pub use reporter::{Cancelled, ItemReporter, ProgressReporter, ReportError};
 pub use rule::{Rule, Violation};
+pub use session::{
+    CancelReason, ConformanceReport, Driver, ItemSnapshot, LogEntry, Mode, Session, SessionConfig,
+    SessionError, SessionOutcome, SessionPhase, SessionSnapshot, ShowErrorOutcome, SkipOutcome,
+};
 pub use slot::{CallbackSlot, SlotEvent, SlotState, SlotTransition};
 // VOCABULARY RE-EXPORTS START
 pub use flags::{

@@ -1,0 +1,131 @@
+//! Transition events pushed to subscribers, and the hub that delivers them.
+//!
+//! # Invariants
+//!
+//! - Every published event is delivered to every subscriber registered at
+//!   delivery time, in one global order (publication order). Nothing is
+//!   dropped or coalesced: a terminal transition always arrives.
+//!
+//! # Deadlock safety
+//!
+//! - Subscribers never run under a lock. Events are queued under a short
+//!   lock; one thread at a time drains the queue with the lock released
+//!   around each subscriber call. A subscriber may call any session method,
+//!   including ones that publish: those events are queued and delivered by
+//!   the draining thread after the current one, never re-entrantly.
+//! - A panicking subscriber is caught; delivery goes on.
+
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::sync::{Arc, Mutex};
+use crate::{CancelReason, ItemId, LogEntry, SessionPhase, SyncMgrStatus, Violation};
+
+/// A state transition a session pushes to its subscribers.
+///
+/// Progress values are not pushed (a UI pulls them with
+/// [`Session::snapshot`](crate::Session::snapshot) at its own rate); only
+/// transitions are, so progress can never flood a subscriber.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SessionEvent {
+    /// The session moved from one phase to the next.
+    PhaseChanged {
+        /// The phase left.
+        from: SessionPhase,
+        /// The phase entered.
+        to: SessionPhase,
+    },
+    /// The first progress report for an item arrived.
+    ItemStarted {
+        /// The item.
+        item: ItemId,
+    },
+    /// An item reached a terminal status (also a late `Failed`).
+    ItemFinished {
+        /// The item.
+        item: ItemId,
+        /// Its terminal status.
+        status: SyncMgrStatus,
+        /// True when the host finished it because the handler never did.
+        by_host: bool,
+    },
+    /// Cancellation was requested for one item (`Some`) or for all (`None`).
+    ItemCancelled {
+        /// The item, or `None` for all items.
+        item: Option<ItemId>,
+        /// Why.
+        reason: CancelReason,
+    },
+    /// The handler logged an entry.
+    LogEntryAdded(LogEntry),
+    /// A log entry was deleted.
+    LogEntryRemoved(LogEntry),
+    /// A protocol violation was recorded.
+    ViolationRecorded(Violation),
+}
+
+/// Identifies a subscription, for [`Session::unsubscribe`](crate::Session::unsubscribe).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SubscriptionId(u64);
+
+type Subscriber = Arc<dyn Fn(&SessionEvent) + Send + Sync>;
+
+#[derive(Default)]
+struct HubState {
+    queue: VecDeque<SessionEvent>,
+    delivering: bool,
+    subscribers: Vec<(SubscriptionId, Subscriber)>,
+    next_id: u64,
+}
+
+/// Queues events and delivers them outside every lock.
+#[derive(Default)]
+pub(crate) struct EventHub {
+    state: Mutex<HubState>,
+}
+
+impl EventHub {
+    pub(crate) fn subscribe(&self, subscriber: Subscriber) -> SubscriptionId {
+        let mut state = self.state.lock();
+        let id = SubscriptionId(state.next_id);
+        state.next_id += 1;
+        state.subscribers.push((id, subscriber));
+        id
+    }
+
+    pub(crate) fn unsubscribe(&self, id: SubscriptionId) -> bool {
+        let mut state = self.state.lock();
+        let before = state.subscribers.len();
+        state.subscribers.retain(|(s, _)| *s != id);
+        state.subscribers.len() != before
+    }
+
+    /// Queue `events` and deliver everything queued, unless another thread
+    /// is already delivering (it will deliver these too).
+    pub(crate) fn publish(&self, events: Vec<SessionEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        self.state.lock().queue.extend(events);
+        loop {
+            let (event, subscribers) = {
+                let mut state = self.state.lock();
+                if state.delivering {
+                    return;
+                }
+                let Some(event) = state.queue.pop_front() else {
+                    return;
+                };
+                state.delivering = true;
+                let subscribers: Vec<Subscriber> =
+                    state.subscribers.iter().map(|(_, s)| s.clone()).collect();
+                (event, subscribers)
+            };
+            for subscriber in subscribers {
+                let _ = catch_unwind(AssertUnwindSafe(|| subscriber(&event)));
+            }
+            self.state.lock().delivering = false;
+        }
+    }
+}

@@ -1,0 +1,1904 @@
+//! [`Session`]: the host for one handler — drives it through the documented
+//! sequence, tracks every item, carries cancellation from the user to the
+//! handler and checks the handler against the protocol.
+//!
+//! # Invariants
+//!
+//! - All session state sits behind one mutex; every callback and every user
+//!   request is linearized by it. So a cancel requested before a progress
+//!   call begins is always seen by that call.
+//! - Cancellation is one-way: an item's cancel reason, once set, never
+//!   clears, and cancel-all is sticky for the session's lifetime, including
+//!   items that enter later (on a retry).
+//!
+//! # Deadlock safety
+//!
+//! - The mutex is never held while the handler or a subscriber runs. The
+//!   driver records what it is about to do, releases the lock, calls the
+//!   handler, then re-locks to record the result. Completions may arrive
+//!   re-entrantly from inside the call that started the work, or from any
+//!   thread.
+//! - Events gathered under the lock are published after it is released.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use crate::events::EventHub;
+use crate::sync::{Arc, AtomicBool, Condvar, Mutex, Ordering};
+use crate::{
+    CallbackError, CancelDecision, ErrorId, HResult, HandlerAnswer, HandlerError, ItemId,
+    ItemPhase, LogErrorInfo, LogLevel, ModelessAnswer, ProgressItem, Rule, SessionEvent,
+    SubscriptionId, SyncCallback, SyncEvent, SyncHandler, SyncItem, SyncMgrFlags, SyncMgrStatus,
+    SyncModifiers, Violation, WindowHandle,
+};
+
+/// How a session answers a protocol violation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Mode {
+    /// Refuse the offending call with the fitting error (`E_INVALIDARG`,
+    /// `E_UNEXPECTED`, `E_ACCESSDENIED`) and record it.
+    #[default]
+    Strict,
+    /// Record the violation and carry on, as Windows tolerates it.
+    Lenient,
+}
+
+/// Why something was cancelled, for the UI and the log.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CancelReason {
+    /// The user asked.
+    User,
+    /// A deadline passed.
+    Timeout,
+    /// The host is shutting down.
+    Shutdown,
+    /// Anything else, in words.
+    Other(String),
+}
+
+impl fmt::Display for CancelReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::User => f.write_str("cancelled by the user"),
+            Self::Timeout => f.write_str("timed out"),
+            Self::Shutdown => f.write_str("host shutting down"),
+            Self::Other(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// How a session is set up.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Strict or lenient conformance checking.
+    pub mode: Mode,
+    /// The `dwSyncMgrFlags` passed to `Initialize`.
+    pub flags: SyncMgrFlags,
+    /// The `lpCookie` passed to `Initialize` (only with `SyncEvent::Invoke`).
+    pub cookie: Option<Vec<u8>>,
+    /// How long to wait for each `*Completed` call before giving up.
+    pub completion_timeout: Duration,
+}
+
+impl Default for SessionConfig {
+    /// Strict, a manual sync without UI, a 30 second completion timeout.
+    fn default() -> Self {
+        Self {
+            mode: Mode::Strict,
+            flags: SyncMgrFlags::new(SyncEvent::Manual, SyncModifiers::empty()),
+            cookie: None,
+            completion_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where a session is in the documented sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionPhase {
+    /// Not started.
+    Created,
+    /// `Initialize`, `GetHandlerInfo`, `EnumSyncMgrItems`.
+    Initializing,
+    /// Initialized, callback registered, nothing being synchronized.
+    Ready,
+    /// `PrepareForSync` called, its completion not yet recorded.
+    Preparing,
+    /// `Synchronize` called, its completion not yet recorded.
+    Synchronizing,
+    /// A synchronize cycle ended.
+    Synchronized,
+    /// `ShowError` called, its completion not yet recorded.
+    ShowingError,
+    /// The callback and the handler were released.
+    Released,
+}
+
+/// How a session (or one sync cycle) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionOutcome {
+    /// `Initialize` answered `S_FALSE`: the handler does not handle this
+    /// event. Nothing else was called.
+    Declined,
+    /// No items were selected; `PrepareForSync` was not called (§G.2 #14).
+    NothingToSync,
+    /// `PrepareForSync` answered `S_FALSE`: it cannot prepare without UI.
+    PrepareDeclined,
+    /// `PrepareForSyncCompleted` reported a code other than `S_OK`;
+    /// `Synchronize` was not called (§G.2 #14).
+    PrepareFailed {
+        /// The code the handler reported.
+        code: HResult,
+    },
+    /// `SynchronizeCompleted` arrived with this code.
+    Completed {
+        /// The code the handler reported.
+        code: HResult,
+    },
+    /// A handler method failed.
+    HandlerFailed {
+        /// The method, by its Windows name.
+        call: &'static str,
+        /// How it failed.
+        error: HandlerError,
+    },
+    /// A completion did not arrive within the configured timeout.
+    TimedOut {
+        /// The completion waited for, by its Windows name.
+        waiting_for: &'static str,
+    },
+}
+
+impl SessionOutcome {
+    /// True for a synchronize that completed with `S_OK`.
+    pub fn is_success(&self) -> bool {
+        matches!(self, Self::Completed { code } if code.is_s_ok())
+    }
+}
+
+/// What became of a [`Session::skip_item`] request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SkipOutcome {
+    /// Delivered now as `SetItemStatus(SKIPPED)`: a legal window was open.
+    Delivered,
+    /// Queued: it is delivered when the next legal window opens (after
+    /// `PrepareForSync` or `Synchronize` returns, before its completion).
+    Queued,
+}
+
+/// What became of a `ShowError` cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ShowErrorOutcome {
+    /// `ShowErrorCompleted` arrived with this code (not a retry).
+    Completed {
+        /// The code.
+        code: HResult,
+    },
+    /// `ShowErrorCompleted(S_SYNCMGR_RETRYSYNC, items)`: run
+    /// [`Driver::sync`] again with these items (§G.2 #19).
+    Retry {
+        /// The items to prepare and synchronize again.
+        items: Vec<ItemId>,
+    },
+    /// `ShowError` failed; no completion follows.
+    HandlerFailed {
+        /// How it failed.
+        error: HandlerError,
+    },
+    /// The completion did not arrive in time.
+    TimedOut,
+}
+
+/// A request the session cannot carry out: the caller misused the API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The item is not known to this session.
+    #[error("item {0} is not known to this session")]
+    UnknownItem(ItemId),
+    /// The item is not part of the current synchronize set.
+    #[error("item {0} is not being synchronized")]
+    NotInSyncSet(ItemId),
+    /// The item has already finished.
+    #[error("item {0} has already finished")]
+    ItemFinished(ItemId),
+    /// No skip window can open any more in this phase.
+    #[error("no SetItemStatus window can open in phase {0:?}")]
+    NoSkipWindow(SessionPhase),
+    /// The call does not fit the session's phase.
+    #[error("{call} needs phase {expected}, but the session is in {actual:?}")]
+    WrongPhase {
+        /// The call.
+        call: &'static str,
+        /// The phases it needs, in words.
+        expected: &'static str,
+        /// The phase the session is in.
+        actual: SessionPhase,
+    },
+    /// The log entry does not exist, has no error id, or was not logged with
+    /// jump text (§G.5 #34).
+    #[error("error {0} is not a live log entry with jump text")]
+    NotShowable(ErrorId),
+}
+
+/// One entry of the error log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// The level.
+    pub level: LogLevel,
+    /// The text.
+    pub text: String,
+    /// The error id, if the handler gave one.
+    pub error_id: Option<ErrorId>,
+    /// The item, if the handler named one.
+    pub item: Option<ItemId>,
+    /// True when the handler enabled jump text (the entry can be opened
+    /// with `ShowError`).
+    pub jump_text: bool,
+}
+
+impl LogEntry {
+    /// True when `ShowError` may be offered for this entry (§G.5 #34).
+    pub fn is_showable(&self) -> bool {
+        self.error_id.is_some() && self.jump_text
+    }
+}
+
+/// One item as a UI sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemSnapshot {
+    /// The item's id.
+    pub id: ItemId,
+    /// Its name, as enumerated (empty for items that only arrived on a retry).
+    pub name: String,
+    /// Its phase.
+    pub phase: ItemPhase,
+    /// The last progress value reported.
+    pub value: Option<i32>,
+    /// The last maximum reported.
+    pub max: Option<i32>,
+    /// The last status text reported.
+    pub text: Option<String>,
+    /// Why it was cancelled, if it was (directly or by cancel-all).
+    pub cancel: Option<CancelReason>,
+    /// True once a skip was requested.
+    pub skipped: bool,
+    /// True when it belongs to the current (or last) synchronize set.
+    pub in_sync_set: bool,
+    /// True when the host finished it because the handler never did.
+    pub finished_by_host: bool,
+}
+
+impl ItemSnapshot {
+    /// The item's progress from 0.0 to 1.0: 1.0 once finished, value / max
+    /// while both are known, 0.0 otherwise.
+    pub fn fraction(&self) -> f64 {
+        if self.phase.is_terminal() {
+            return 1.0;
+        }
+        match (self.value, self.max) {
+            (Some(value), Some(max)) if max > 0 => (f64::from(value) / f64::from(max)).min(1.0),
+            _ => 0.0,
+        }
+    }
+}
+
+/// Everything a UI shows, taken at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSnapshot {
+    /// The phase.
+    pub phase: SessionPhase,
+    /// The handler's name, once known.
+    pub handler_name: Option<String>,
+    /// Every item the session knows, in enumeration order.
+    pub items: Vec<ItemSnapshot>,
+    /// Why everything was cancelled, if it was.
+    pub cancel_all: Option<CancelReason>,
+    /// The live log entries.
+    pub log: Vec<LogEntry>,
+    /// How many violations were recorded.
+    pub violations: usize,
+}
+
+impl SessionSnapshot {
+    /// Items of the synchronize set that have finished, and how many there are.
+    pub fn finished(&self) -> (usize, usize) {
+        let set = self.items.iter().filter(|i| i.in_sync_set);
+        let (mut finished, mut total) = (0, 0);
+        for item in set {
+            total += 1;
+            finished += usize::from(item.phase.is_terminal());
+        }
+        (finished, total)
+    }
+
+    /// Overall progress of the synchronize set, from 0.0 to 1.0.
+    pub fn overall(&self) -> f64 {
+        let set: Vec<f64> = self
+            .items
+            .iter()
+            .filter(|i| i.in_sync_set)
+            .map(ItemSnapshot::fraction)
+            .collect();
+        if set.is_empty() {
+            0.0
+        } else {
+            set.iter().sum::<f64>() / set.len() as f64
+        }
+    }
+}
+
+/// The violations of one session, rendered for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConformanceReport {
+    /// The handler's name, if known.
+    pub handler_name: Option<String>,
+    /// Every violation, in the order recorded.
+    pub violations: Vec<Violation>,
+}
+
+impl ConformanceReport {
+    /// True when no rule was broken.
+    pub fn is_clean(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+impl fmt::Display for ConformanceReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.handler_name.as_deref().unwrap_or("handler");
+        if self.violations.is_empty() {
+            return writeln!(f, "{name}: no protocol violations");
+        }
+        writeln!(f, "{name}: {} protocol violation(s)", self.violations.len())?;
+        for violation in &self.violations {
+            writeln!(f, "  {violation}")?;
+            writeln!(f, "      rule: {}", violation.rule.summary())?;
+        }
+        Ok(())
+    }
+}
+
+/// Grants `EnableModeless(TRUE)` to one session at a time (§G.4 #29).
+#[derive(Debug, Default)]
+pub(crate) struct ModelessArbiter {
+    holder: Mutex<Option<u64>>,
+}
+
+impl ModelessArbiter {
+    fn try_acquire(&self, session: u64) -> bool {
+        let mut holder = self.holder.lock();
+        match *holder {
+            None => {
+                *holder = Some(session);
+                true
+            }
+            Some(current) => current == session,
+        }
+    }
+
+    fn release(&self, session: u64) {
+        let mut holder = self.holder.lock();
+        if *holder == Some(session) {
+            *holder = None;
+        }
+    }
+}
+
+/// The expected `*Completed` call of one handler method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Completion {
+    /// Not expected.
+    #[default]
+    Idle,
+    /// The method was called; its completion may arrive (also before the
+    /// method returns).
+    Awaiting,
+    /// It arrived with this code.
+    Arrived(HResult),
+    /// The host stopped waiting (timeout); a late arrival is a violation.
+    GaveUp,
+}
+
+impl Completion {
+    fn arrive(&mut self, code: HResult) -> bool {
+        if *self == Self::Awaiting {
+            *self = Self::Arrived(code);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+struct ItemRecord {
+    item: SyncItem,
+    phase: ItemPhase,
+    value: Option<i32>,
+    max: Option<i32>,
+    text: Option<String>,
+    cancel: Option<CancelReason>,
+    cancel_answered: bool,
+    skipped: bool,
+    opened: bool,
+    in_sync_set: bool,
+    finished_by_host: bool,
+}
+
+impl ItemRecord {
+    fn new(item: SyncItem) -> Self {
+        Self {
+            item,
+            phase: ItemPhase::Pending,
+            value: None,
+            max: None,
+            text: None,
+            cancel: None,
+            cancel_answered: false,
+            skipped: false,
+            opened: false,
+            in_sync_set: false,
+            finished_by_host: false,
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    phase: Option<SessionPhase>,
+    handler_name: Option<String>,
+    items: Vec<ItemRecord>,
+    index: HashMap<ItemId, usize>,
+    prepare: Completion,
+    prepare_returned: bool,
+    synchronize: Completion,
+    synchronize_returned: bool,
+    show_error: Completion,
+    show_properties: Completion,
+    progress_open: bool,
+    cancel_all: Option<CancelReason>,
+    cancel_all_answered: bool,
+    log: Vec<LogEntry>,
+    modeless_held: bool,
+    connections: Vec<Option<String>>,
+    violations: Vec<Violation>,
+    queued_skips: Vec<ItemId>,
+    retry_items: Option<Vec<ItemId>>,
+}
+
+impl State {
+    fn prepare(&mut self) -> &mut Completion {
+        &mut self.prepare
+    }
+
+    fn synchronize(&mut self) -> &mut Completion {
+        &mut self.synchronize
+    }
+
+    fn show_error(&mut self) -> &mut Completion {
+        &mut self.show_error
+    }
+
+    fn show_properties(&mut self) -> &mut Completion {
+        &mut self.show_properties
+    }
+
+    fn phase(&self) -> SessionPhase {
+        self.phase.unwrap_or(SessionPhase::Created)
+    }
+
+    fn skip_window_open(&self) -> bool {
+        (self.prepare_returned && self.prepare == Completion::Awaiting)
+            || (self.synchronize_returned && self.synchronize == Completion::Awaiting)
+    }
+
+    fn item_cancel(&self, index: usize) -> Option<CancelReason> {
+        self.items[index]
+            .cancel
+            .clone()
+            .or_else(|| self.cancel_all.clone())
+    }
+}
+
+/// How a strict host refuses a call that breaks a rule.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    InvalidArgument,
+    Unexpected,
+    AccessDenied,
+}
+
+struct Shared {
+    id: u64,
+    config: SessionConfig,
+    state: Mutex<State>,
+    completion_arrived: Condvar,
+    events: EventHub,
+    arbiter: Arc<ModelessArbiter>,
+    handler: Mutex<Option<Arc<dyn SyncHandler>>>,
+}
+
+/// The host for one handler.
+///
+/// A `Session` is a cheap handle: clones share the same session, so a UI
+/// thread can [`cancel_item`](Self::cancel_item) and
+/// [`snapshot`](Self::snapshot) while another thread drives the handler with
+/// [`run`](Self::run) or a [`Driver`].
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+/// use syncmgr::{
+///     CallbackSlot, HResult, HandlerAnswer, HandlerError, HandlerInfo, ItemEnumeration,
+///     ItemId, ProgressItem, Session, SessionConfig, SyncCallback, SyncHandler, SyncItem,
+///     SyncMgrFlags, SyncMgrStatus, WindowHandle,
+/// };
+///
+/// struct OneItem { callback: CallbackSlot }
+///
+/// impl SyncHandler for OneItem {
+///     fn initialize(&self, _: SyncMgrFlags, _: Option<&[u8]>) -> Result<HandlerAnswer, HandlerError> {
+///         Ok(HandlerAnswer::Accept)
+///     }
+///     fn handler_info(&self) -> Result<HandlerInfo, HandlerError> {
+///         HandlerInfo::new("one item").map_err(|e| HandlerError::failed(e.to_string()))
+///     }
+///     fn enum_items(&self) -> Result<ItemEnumeration, HandlerError> {
+///         let item = SyncItem::new(ItemId::from_u128(1), "notes")
+///             .map_err(|e| HandlerError::failed(e.to_string()))?;
+///         Ok(ItemEnumeration::complete([item]))
+///     }
+///     fn set_progress_callback(&self, cb: Option<Arc<dyn SyncCallback>>) -> Result<(), HandlerError> {
+///         self.callback.set(cb);
+///         Ok(())
+///     }
+///     fn prepare_for_sync(&self, _: &[ItemId], _: WindowHandle) -> Result<HandlerAnswer, HandlerError> {
+///         let _ = self.callback.prepare_for_sync_completed(HResult::S_OK);
+///         Ok(HandlerAnswer::Accept)
+///     }
+///     fn synchronize(&self, _: WindowHandle) -> Result<(), HandlerError> {
+///         let item = ItemId::from_u128(1);
+///         let _ = self.callback.progress(item, Some(&ProgressItem::with_status(SyncMgrStatus::Updating)));
+///         let _ = self.callback.progress(item, Some(&ProgressItem::with_status(SyncMgrStatus::Succeeded)));
+///         let _ = self.callback.synchronize_completed(HResult::S_OK);
+///         Ok(())
+///     }
+///     fn set_item_status(&self, _: ItemId, _: SyncMgrStatus) -> Result<(), HandlerError> { Ok(()) }
+/// }
+///
+/// let session = Session::new(SessionConfig::default());
+/// let outcome = session.run(Arc::new(OneItem { callback: CallbackSlot::new() }));
+/// assert!(outcome.is_success());
+/// assert_eq!(session.snapshot().items[0].phase, syncmgr::ItemPhase::Succeeded);
+/// assert!(session.conformance_report().is_clean());
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.shared.id)
+            .field("phase", &self.phase())
+            .finish()
+    }
+}
+
+static NEXT_SESSION_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl Session {
+    /// A new session with its own modeless arbitration.
+    pub fn new(config: SessionConfig) -> Self {
+        Self::with_arbiter(config, Arc::default())
+    }
+
+    pub(crate) fn with_arbiter(config: SessionConfig, arbiter: Arc<ModelessArbiter>) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                id: NEXT_SESSION_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                config,
+                state: Mutex::new(State::default()),
+                completion_arrived: Condvar::new(),
+                events: EventHub::default(),
+                arbiter,
+                handler: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.shared.config
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> SessionPhase {
+        self.shared.state.lock().phase()
+    }
+
+    /// Drive `handler` through the whole sequence: initialize, handler info,
+    /// enumerate, register the callback, prepare and synchronize every
+    /// enumerated item, then release the callback and the handler.
+    pub fn run(&self, handler: Arc<dyn SyncHandler>) -> SessionOutcome {
+        let mut driver = self.drive(handler);
+        let outcome = match driver.initialize() {
+            Ok(items) => {
+                let ids: Vec<ItemId> = items.iter().map(SyncItem::id).collect();
+                driver
+                    .sync(&ids)
+                    .unwrap_or_else(|error| SessionOutcome::HandlerFailed {
+                        call: "PrepareForSync",
+                        error: HandlerError::Unexpected {
+                            reason: error.to_string(),
+                        },
+                    })
+            }
+            Err(outcome) => outcome,
+        };
+        driver.release();
+        outcome
+    }
+
+    /// A [`Driver`] for `handler`, to run the sequence step by step (for the
+    /// show-error / retry cycle).
+    pub fn drive(&self, handler: Arc<dyn SyncHandler>) -> Driver {
+        *self.shared.handler.lock() = Some(handler.clone());
+        Driver {
+            session: self.clone(),
+            handler,
+            endpoint: None,
+            released: false,
+        }
+    }
+
+    /// Ask for `item` to be cancelled: its next progress call answers
+    /// `CancelItem` (and every one after it, until the item finishes).
+    ///
+    /// One-way and idempotent: a second request keeps the first reason.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::UnknownItem`] if the session does not know the item.
+    pub fn cancel_item(&self, item: ItemId, reason: CancelReason) -> Result<(), SessionError> {
+        let mut events = Vec::new();
+        {
+            let mut st = self.shared.state.lock();
+            let index = *st.index.get(&item).ok_or(SessionError::UnknownItem(item))?;
+            let record = &mut st.items[index];
+            if record.cancel.is_none() {
+                record.cancel = Some(reason.clone());
+                events.push(SessionEvent::ItemCancelled {
+                    item: Some(item),
+                    reason,
+                });
+            }
+        }
+        self.shared.events.publish(events);
+        Ok(())
+    }
+
+    /// Cancel everything: every progress call from now on answers
+    /// `CancelAll` (sticky), and items that enter later are born cancelled.
+    pub fn cancel_all(&self, reason: CancelReason) {
+        let mut events = Vec::new();
+        {
+            let mut st = self.shared.state.lock();
+            if st.cancel_all.is_none() {
+                st.cancel_all = Some(reason.clone());
+                events.push(SessionEvent::ItemCancelled { item: None, reason });
+            }
+        }
+        self.shared.events.publish(events);
+    }
+
+    /// Ask the handler to skip `item` with `SetItemStatus(SKIPPED)`.
+    ///
+    /// `SetItemStatus` is legal only after `PrepareForSync` or `Synchronize`
+    /// returned and before its completion (§G.2 #18). Inside such a window
+    /// the skip is delivered at once, on this thread. Outside, it is
+    /// **queued** while a window can still open (before `Synchronize` has
+    /// returned) and delivered when it does; once no window can open, it is
+    /// **refused**. From then on the item may only report a terminal status.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::UnknownItem`], [`SessionError::NotInSyncSet`],
+    /// [`SessionError::ItemFinished`], or [`SessionError::NoSkipWindow`]
+    /// once no window can open.
+    pub fn skip_item(&self, item: ItemId) -> Result<SkipOutcome, SessionError> {
+        let deliver_now = {
+            let mut st = self.shared.state.lock();
+            let index = *st.index.get(&item).ok_or(SessionError::UnknownItem(item))?;
+            if !st.items[index].in_sync_set {
+                return Err(SessionError::NotInSyncSet(item));
+            }
+            if st.items[index].phase.is_terminal() {
+                return Err(SessionError::ItemFinished(item));
+            }
+            let phase = st.phase();
+            let window_can_open = matches!(phase, SessionPhase::Preparing)
+                || (phase == SessionPhase::Synchronizing && !st.synchronize_returned);
+            let open = st.skip_window_open();
+            if !open && !window_can_open {
+                return Err(SessionError::NoSkipWindow(phase));
+            }
+            st.items[index].skipped = true;
+            if !open {
+                st.queued_skips.push(item);
+            }
+            open
+        };
+        if deliver_now {
+            self.deliver_skip(item);
+            Ok(SkipOutcome::Delivered)
+        } else {
+            Ok(SkipOutcome::Queued)
+        }
+    }
+
+    fn deliver_skip(&self, item: ItemId) {
+        let handler = self.shared.handler.lock().clone();
+        if let Some(handler) = handler {
+            // A handler that refuses a skip keeps working on the item; its
+            // answer changes nothing on the host side.
+            let _ = handler.set_item_status(item, SyncMgrStatus::Skipped);
+        }
+    }
+
+    fn deliver_queued_skips(&self) {
+        let queued = {
+            let mut st = self.shared.state.lock();
+            if !st.skip_window_open() {
+                return;
+            }
+            std::mem::take(&mut st.queued_skips)
+        };
+        for item in queued {
+            self.deliver_skip(item);
+        }
+    }
+
+    /// Everything a UI shows, at one instant.
+    pub fn snapshot(&self) -> SessionSnapshot {
+        let st = self.shared.state.lock();
+        let items = st
+            .items
+            .iter()
+            .enumerate()
+            .map(|(index, r)| ItemSnapshot {
+                id: r.item.id(),
+                name: r.item.name().to_owned(),
+                phase: r.phase,
+                value: r.value,
+                max: r.max,
+                text: r.text.clone(),
+                cancel: st.item_cancel(index),
+                skipped: r.skipped,
+                in_sync_set: r.in_sync_set,
+                finished_by_host: r.finished_by_host,
+            })
+            .collect();
+        SessionSnapshot {
+            phase: st.phase(),
+            handler_name: st.handler_name.clone(),
+            items,
+            cancel_all: st.cancel_all.clone(),
+            log: st.log.clone(),
+            violations: st.violations.len(),
+        }
+    }
+
+    /// Every violation recorded so far.
+    pub fn violations(&self) -> Vec<Violation> {
+        self.shared.state.lock().violations.clone()
+    }
+
+    /// The violations, ready to print.
+    pub fn conformance_report(&self) -> ConformanceReport {
+        let st = self.shared.state.lock();
+        ConformanceReport {
+            handler_name: st.handler_name.clone(),
+            violations: st.violations.clone(),
+        }
+    }
+
+    /// The connections the handler asked for with `EstablishConnection`
+    /// (`None` is the default connection).
+    pub fn connections(&self) -> Vec<Option<String>> {
+        self.shared.state.lock().connections.clone()
+    }
+
+    /// Call `subscriber` for every transition from now on. It never runs
+    /// under a session lock and may call any session method.
+    pub fn subscribe(
+        &self,
+        subscriber: impl Fn(&SessionEvent) + Send + Sync + 'static,
+    ) -> SubscriptionId {
+        self.shared.events.subscribe(Arc::new(subscriber))
+    }
+
+    /// Stop a subscription; true if it existed.
+    pub fn unsubscribe(&self, id: SubscriptionId) -> bool {
+        self.shared.events.unsubscribe(id)
+    }
+
+    /// Run `f` on the locked state and publish the events it gathered after
+    /// the lock is released.
+    fn update<R>(&self, f: impl FnOnce(&mut State, &mut Vec<SessionEvent>) -> R) -> R {
+        let mut events = Vec::new();
+        let result = {
+            let mut st = self.shared.state.lock();
+            f(&mut st, &mut events)
+        };
+        self.shared.events.publish(events);
+        result
+    }
+
+    fn set_phase(st: &mut State, events: &mut Vec<SessionEvent>, to: SessionPhase) {
+        let from = st.phase();
+        if from != to {
+            st.phase = Some(to);
+            events.push(SessionEvent::PhaseChanged { from, to });
+        }
+    }
+
+    /// Record a violation; in strict mode answer the fitting error.
+    #[allow(clippy::too_many_arguments)]
+    fn breach(
+        &self,
+        st: &mut State,
+        events: &mut Vec<SessionEvent>,
+        rule: Rule,
+        call: &'static str,
+        item: Option<ItemId>,
+        expected: impl Into<String>,
+        got: impl Into<String>,
+        refusal: Refusal,
+    ) -> Result<(), CallbackError> {
+        let (expected, got) = (expected.into(), got.into());
+        let error = match self.shared.config.mode {
+            Mode::Lenient => None,
+            Mode::Strict => {
+                let reason = format!("{rule} {call}: expected {expected}, got {got}");
+                Some(match refusal {
+                    Refusal::InvalidArgument => CallbackError::InvalidArgument { reason },
+                    Refusal::Unexpected => CallbackError::Unexpected { reason },
+                    Refusal::AccessDenied => CallbackError::AccessDenied { reason },
+                })
+            }
+        };
+        let violation = Violation {
+            rule,
+            call,
+            item,
+            expected,
+            got,
+            answered: error.as_ref().map(CallbackError::hresult),
+        };
+        st.violations.push(violation.clone());
+        events.push(SessionEvent::ViolationRecorded(violation));
+        error.map_or(Ok(()), Err)
+    }
+
+    fn check_not_released(
+        &self,
+        st: &mut State,
+        events: &mut Vec<SessionEvent>,
+        released: bool,
+        call: &'static str,
+        item: Option<ItemId>,
+    ) -> Result<(), CallbackError> {
+        if released {
+            self.breach(
+                st,
+                events,
+                Rule::NO_CALL_AFTER_RELEASE,
+                call,
+                item,
+                "no call after SetProgressCallback(NULL)",
+                "a call on the released callback",
+                Refusal::Unexpected,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn complete(
+        &self,
+        released: bool,
+        call: &'static str,
+        rule: Rule,
+        which: fn(&mut State) -> &mut Completion,
+        code: HResult,
+    ) -> Result<(), CallbackError> {
+        let result = self.update(|st, events| {
+            self.check_not_released(st, events, released, call, None)?;
+            let completion = which(st);
+            let before = *completion;
+            if !completion.arrive(code) {
+                let got = match before {
+                    Completion::Arrived(first) => {
+                        format!("a second completion ({first} then {code})")
+                    }
+                    Completion::GaveUp => format!("{code} after the host stopped waiting"),
+                    _ => format!("{code} without a pending call"),
+                };
+                self.breach(
+                    st,
+                    events,
+                    rule,
+                    call,
+                    None,
+                    "one completion per successful call",
+                    got,
+                    Refusal::Unexpected,
+                )?;
+            }
+            Ok(())
+        });
+        self.shared.completion_arrived.notify_all();
+        result
+    }
+
+    /// Wait for the completion `which`; `None` on timeout (the completion is
+    /// then marked given up).
+    fn wait_for(&self, which: fn(&mut State) -> &mut Completion) -> Option<HResult> {
+        let deadline = Instant::now() + self.shared.config.completion_timeout;
+        let mut st = self.shared.state.lock();
+        loop {
+            match *which(&mut st) {
+                Completion::Arrived(code) => return Some(code),
+                Completion::Awaiting => {
+                    if self
+                        .shared
+                        .completion_arrived
+                        .wait_until(&mut st, deadline)
+                        .timed_out()
+                        && *which(&mut st) == Completion::Awaiting
+                    {
+                        *which(&mut st) = Completion::GaveUp;
+                        return None;
+                    }
+                }
+                Completion::Idle | Completion::GaveUp => return None,
+            }
+        }
+    }
+
+    /// After a handler method answered anything but success, no completion
+    /// may have arrived (and none may arrive later).
+    fn no_completion_expected(
+        &self,
+        which: fn(&mut State) -> &mut Completion,
+        rule: Rule,
+        call: &'static str,
+    ) {
+        self.update(|st, events| {
+            if let Completion::Arrived(code) = *which(st) {
+                let _ = self.breach(
+                    st,
+                    events,
+                    rule,
+                    call,
+                    None,
+                    "no completion after an unsuccessful call",
+                    format!("{code}"),
+                    Refusal::Unexpected,
+                );
+            }
+            *which(st) = Completion::Idle;
+        });
+    }
+
+    fn progress(
+        &self,
+        released: bool,
+        item: ItemId,
+        report: Option<&ProgressItem>,
+    ) -> Result<CancelDecision, CallbackError> {
+        self.update(|st, events| {
+            self.check_not_released(st, events, released, "Progress", Some(item))?;
+            if !st.progress_open {
+                self.breach(
+                    st,
+                    events,
+                    Rule::PROGRESS_WINDOW,
+                    "Progress",
+                    Some(item),
+                    "Progress between PrepareForSync and SynchronizeCompleted",
+                    format!("Progress in phase {:?}", st.phase()),
+                    Refusal::Unexpected,
+                )?;
+            }
+            let found = st.index.get(&item).copied();
+            let index = match found {
+                Some(index) if st.items[index].in_sync_set => Some(index),
+                known => {
+                    let got = if known.is_some() {
+                        "an item outside the prepared set"
+                    } else {
+                        "an unknown item"
+                    };
+                    self.breach(
+                        st,
+                        events,
+                        Rule::PREPARED_SET,
+                        "Progress",
+                        Some(item),
+                        "an item of the prepared set",
+                        got,
+                        Refusal::InvalidArgument,
+                    )?;
+                    known
+                }
+            };
+            let Some(index) = index else {
+                return Ok(if st.cancel_all.is_some() {
+                    CancelDecision::CancelAll
+                } else {
+                    CancelDecision::Continue
+                });
+            };
+            if let Some(report) = report
+                && !self.apply_report(st, events, index, report)?
+            {
+                // Refused in strict mode, answered with the pending cancel.
+                return Ok(Self::answer(st, index));
+            }
+            Ok(Self::answer(st, index))
+        })
+    }
+
+    /// The cancel decision for a progress call on `index` (§G.3 #21).
+    fn answer(st: &mut State, index: usize) -> CancelDecision {
+        if st.cancel_all.is_some() {
+            st.cancel_all_answered = true;
+            st.items[index].cancel_answered = true;
+            CancelDecision::CancelAll
+        } else if st.items[index].cancel.is_some() {
+            st.items[index].cancel_answered = true;
+            CancelDecision::CancelItem
+        } else {
+            CancelDecision::Continue
+        }
+    }
+
+    /// Check a report against every rule and apply it. Returns false when a
+    /// strict host ignored it but still answers with the pending cancel
+    /// (§G.3 #22: the host re-answers the cancel).
+    fn apply_report(
+        &self,
+        st: &mut State,
+        events: &mut Vec<SessionEvent>,
+        index: usize,
+        report: &ProgressItem,
+    ) -> Result<bool, CallbackError> {
+        let id = st.items[index].item.id();
+        let call = "Progress";
+        let status = report.status();
+        let (opened, phase) = (st.items[index].opened, st.items[index].phase);
+        if !opened && st.cancel_all_answered {
+            self.breach(
+                st,
+                events,
+                Rule::NO_NEW_ITEM_AFTER_CANCEL_ALL,
+                call,
+                Some(id),
+                "no new item after CANCELALL",
+                "a report opening a new item",
+                Refusal::Unexpected,
+            )?;
+        }
+        if !opened && status.is_some_and(SyncMgrStatus::is_terminal) {
+            self.breach(
+                st,
+                events,
+                Rule::PROGRESS_BEFORE_ITEM,
+                call,
+                Some(id),
+                "a non-terminal first report",
+                format!(
+                    "a first report of {}",
+                    status.map_or(String::new(), |s| s.to_string())
+                ),
+                Refusal::InvalidArgument,
+            )?;
+        }
+        let cancelled = st.items[index].cancel_answered || st.cancel_all_answered;
+        if cancelled && !phase.is_terminal() {
+            let ends = |s: SyncMgrStatus| {
+                matches!(
+                    s,
+                    SyncMgrStatus::Stopped | SyncMgrStatus::Skipped | SyncMgrStatus::Failed
+                )
+            };
+            let more_work = report
+                .value()
+                .zip(st.items[index].value)
+                .is_some_and(|(new, old)| new > old);
+            let bad_status = status.is_some_and(|s| !ends(s));
+            if bad_status || more_work {
+                let got = match status {
+                    Some(s) if bad_status => format!("status {s}"),
+                    _ => "an increasing progress value".to_owned(),
+                };
+                let answered = Self::answer(st, index);
+                let strict = self.shared.config.mode == Mode::Strict;
+                let violation = Violation {
+                    rule: Rule::CANCELLED_ITEM_ENDS,
+                    call,
+                    item: Some(id),
+                    expected: "STOPPED, SKIPPED or FAILED after a cancel".into(),
+                    got,
+                    answered: strict.then(|| answered.to_hresult()),
+                };
+                st.violations.push(violation.clone());
+                events.push(SessionEvent::ViolationRecorded(violation));
+                if strict {
+                    return Ok(false);
+                }
+            }
+        }
+        if st.items[index].skipped
+            && status.is_some_and(|s| !s.is_terminal() || s == SyncMgrStatus::Deleted)
+        {
+            self.breach(
+                st,
+                events,
+                Rule::SKIP_WINDOW,
+                call,
+                Some(id),
+                "a terminal status after SetItemStatus(SKIPPED)",
+                format!("status {}", status.map_or(String::new(), |s| s.to_string())),
+                Refusal::AccessDenied,
+            )?;
+        }
+        let next_phase = match status.map(|s| phase.on(s)) {
+            None => None,
+            Some(Ok(next)) => Some(next),
+            Some(Err(violation)) => {
+                let refusal = if violation.rule == Rule::TERMINAL_IS_FINAL {
+                    Refusal::AccessDenied
+                } else {
+                    Refusal::InvalidArgument
+                };
+                self.breach(
+                    st,
+                    events,
+                    violation.rule,
+                    call,
+                    Some(id),
+                    violation.expected,
+                    format!("{} in phase {}", violation.reported, violation.from),
+                    refusal,
+                )?;
+                None
+            }
+        };
+        let record = &st.items[index];
+        let value = report.value().or(record.value);
+        let max = report.max().or(record.max);
+        if let (Some(value), Some(max)) = (value, max)
+            && value > max
+        {
+            self.breach(
+                st,
+                events,
+                Rule::VALUE_WITHIN_MAX,
+                call,
+                Some(id),
+                format!("a value of at most {max}"),
+                format!("value {value}"),
+                Refusal::InvalidArgument,
+            )?;
+        }
+        let record = &st.items[index];
+        let still_updating = record.phase.status().is_updating()
+            && next_phase.is_none_or(|p| p.status().is_updating());
+        if let (Some(new), Some(old)) = (report.value(), record.value)
+            && still_updating
+            && new < old
+        {
+            self.breach(
+                st,
+                events,
+                Rule::VALUE_WITHIN_MAX,
+                call,
+                Some(id),
+                format!("a value of at least {old} while updating"),
+                format!("value {new}"),
+                Refusal::InvalidArgument,
+            )?;
+        }
+
+        let record = &mut st.items[index];
+        if !record.opened {
+            record.opened = true;
+            events.push(SessionEvent::ItemStarted { item: id });
+        }
+        if let Some(text) = report.status_text() {
+            record.text = Some(text.to_owned());
+        }
+        if report.value().is_some() {
+            record.value = report.value();
+        }
+        if report.max().is_some() {
+            record.max = report.max();
+        }
+        if let Some(next) = next_phase {
+            let finished_now = next.is_terminal()
+                && (!record.phase.is_terminal()
+                    || next != record.phase
+                    || next == ItemPhase::Failed && record.phase != ItemPhase::Failed);
+            record.phase = next;
+            if finished_now {
+                events.push(SessionEvent::ItemFinished {
+                    item: id,
+                    status: next.status(),
+                    by_host: false,
+                });
+            }
+        }
+        Ok(true)
+    }
+
+    /// Finish every item of the synchronize set the handler left unfinished:
+    /// `Stopped` when it was cancelled, `Failed` otherwise.
+    fn finalize_items(st: &mut State, events: &mut Vec<SessionEvent>) {
+        let cancel_all = st.cancel_all.is_some();
+        for record in st
+            .items
+            .iter_mut()
+            .filter(|r| r.in_sync_set && !r.phase.is_terminal())
+        {
+            let next = if cancel_all || record.cancel.is_some() || record.skipped {
+                ItemPhase::Stopped
+            } else {
+                ItemPhase::Failed
+            };
+            record.phase = next;
+            record.finished_by_host = true;
+            events.push(SessionEvent::ItemFinished {
+                item: record.item.id(),
+                status: next.status(),
+                by_host: true,
+            });
+        }
+    }
+}
+
+/// The host's callback object for one driver: forwards to the session and
+/// notices calls after its release (§G.1 #8).
+struct Endpoint {
+    session: Session,
+    released: AtomicBool,
+}
+
+impl Endpoint {
+    fn released(&self) -> bool {
+        self.released.load(Ordering::SeqCst)
+    }
+}
+
+impl SyncCallback for Endpoint {
+    fn show_properties_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
+        self.session.complete(
+            self.released(),
+            "ShowPropertiesCompleted",
+            Rule::SHOW_PROPERTIES_COMPLETED_ONCE,
+            State::show_properties,
+            outcome,
+        )
+    }
+
+    fn prepare_for_sync_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
+        let result = self.session.complete(
+            self.released(),
+            "PrepareForSyncCompleted",
+            Rule::PREPARE_COMPLETED_ONCE,
+            State::prepare,
+            outcome,
+        );
+        if !outcome.is_s_ok() {
+            self.session.update(|st, _| st.progress_open = false);
+        }
+        result
+    }
+
+    fn synchronize_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
+        let result = self.session.complete(
+            self.released(),
+            "SynchronizeCompleted",
+            Rule::SYNCHRONIZE_COMPLETED_ONCE,
+            State::synchronize,
+            outcome,
+        );
+        self.session.update(|st, _| st.progress_open = false);
+        result
+    }
+
+    fn show_error_completed(
+        &self,
+        outcome: HResult,
+        retry_items: &[ItemId],
+    ) -> Result<(), CallbackError> {
+        if outcome == HResult::S_SYNCMGR_RETRYSYNC {
+            self.session.update(|st, events| {
+                if retry_items.is_empty() {
+                    self.session.breach(
+                        st,
+                        events,
+                        Rule::RETRY_ITEMS,
+                        "ShowErrorCompleted",
+                        None,
+                        "at least one item with S_SYNCMGR_RETRYSYNC",
+                        "no items",
+                        Refusal::InvalidArgument,
+                    )?;
+                }
+                st.retry_items = Some(retry_items.to_vec());
+                Ok(())
+            })?;
+        }
+        self.session.complete(
+            self.released(),
+            "ShowErrorCompleted",
+            Rule::SHOW_ERROR_COMPLETED_ONCE,
+            State::show_error,
+            outcome,
+        )
+    }
+
+    fn enable_modeless(&self, enable: bool) -> Result<ModelessAnswer, CallbackError> {
+        let session = &self.session;
+        let shared = &session.shared;
+        session.update(|st, events| {
+            session.check_not_released(st, events, self.released(), "EnableModeless", None)?;
+            if !enable {
+                if !st.modeless_held {
+                    session.breach(
+                        st,
+                        events,
+                        Rule::MODELESS_PAIRED,
+                        "EnableModeless",
+                        None,
+                        "EnableModeless(FALSE) after a granted EnableModeless(TRUE)",
+                        "FALSE without TRUE",
+                        Refusal::Unexpected,
+                    )?;
+                }
+                st.modeless_held = false;
+                shared.arbiter.release(shared.id);
+                return Ok(ModelessAnswer::Granted);
+            }
+            if st.modeless_held {
+                session.breach(
+                    st,
+                    events,
+                    Rule::MODELESS_PAIRED,
+                    "EnableModeless",
+                    None,
+                    "EnableModeless(FALSE) before another TRUE",
+                    "a nested TRUE",
+                    Refusal::Unexpected,
+                )?;
+                return Ok(ModelessAnswer::Granted);
+            }
+            let quiet = matches!(
+                st.phase(),
+                SessionPhase::Preparing | SessionPhase::Synchronizing
+            ) && !shared.config.flags.may_bother_user();
+            if quiet || !shared.arbiter.try_acquire(shared.id) {
+                return Ok(ModelessAnswer::Refused);
+            }
+            st.modeless_held = true;
+            Ok(ModelessAnswer::Granted)
+        })
+    }
+
+    fn progress(
+        &self,
+        item: ItemId,
+        progress: Option<&ProgressItem>,
+    ) -> Result<CancelDecision, CallbackError> {
+        self.session.progress(self.released(), item, progress)
+    }
+
+    fn log_error(
+        &self,
+        level: LogLevel,
+        text: &str,
+        info: Option<&LogErrorInfo>,
+    ) -> Result<(), CallbackError> {
+        let session = &self.session;
+        session.update(|st, events| {
+            let call = "LogError";
+            session.check_not_released(st, events, self.released(), call, None)?;
+            let error_id = info.and_then(LogErrorInfo::error_id);
+            let item = info.and_then(LogErrorInfo::item_id);
+            if let Some(id) = error_id {
+                if id.is_null() {
+                    session.breach(
+                        st,
+                        events,
+                        Rule::ERROR_ID_UNIQUE,
+                        call,
+                        item,
+                        "a non-zero error id",
+                        "the all-zero id",
+                        Refusal::InvalidArgument,
+                    )?;
+                } else if st.log.iter().any(|e| e.error_id == Some(id)) {
+                    session.breach(
+                        st,
+                        events,
+                        Rule::ERROR_ID_UNIQUE,
+                        call,
+                        item,
+                        "an error id unique among live entries",
+                        format!("{id} again"),
+                        Refusal::InvalidArgument,
+                    )?;
+                }
+            }
+            if let Some(item) = item {
+                match st.index.get(&item).copied() {
+                    Some(index) if st.items[index].in_sync_set => {
+                        if !st.items[index].opened {
+                            session.breach(
+                                st,
+                                events,
+                                Rule::PROGRESS_BEFORE_ITEM,
+                                call,
+                                Some(item),
+                                "a Progress before the first LogError naming the item",
+                                "a LogError first",
+                                Refusal::InvalidArgument,
+                            )?;
+                        }
+                    }
+                    _ => session.breach(
+                        st,
+                        events,
+                        Rule::PREPARED_SET,
+                        call,
+                        Some(item),
+                        "an item of the prepared set",
+                        "an item outside it",
+                        Refusal::InvalidArgument,
+                    )?,
+                }
+            }
+            let entry = LogEntry {
+                level,
+                text: text.to_owned(),
+                error_id,
+                item,
+                jump_text: info.is_some_and(LogErrorInfo::jump_text_enabled),
+            };
+            st.log.push(entry.clone());
+            events.push(SessionEvent::LogEntryAdded(entry));
+            Ok(())
+        })
+    }
+
+    fn delete_log_error(&self, error: ErrorId) -> Result<(), CallbackError> {
+        let session = &self.session;
+        session.update(|st, events| {
+            session.check_not_released(st, events, self.released(), "DeleteLogError", None)?;
+            let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut st.log)
+                .into_iter()
+                .partition(|e| error == ErrorId::ALL || e.error_id == Some(error));
+            st.log = kept;
+            events.extend(removed.into_iter().map(SessionEvent::LogEntryRemoved));
+            // Deleting an unknown id is harmless (§G.5 #33).
+            Ok(())
+        })
+    }
+
+    fn establish_connection(&self, connection: Option<&str>) -> Result<(), CallbackError> {
+        let session = &self.session;
+        session.update(|st, events| {
+            session.check_not_released(st, events, self.released(), "EstablishConnection", None)?;
+            if !st.progress_open {
+                session.breach(
+                    st,
+                    events,
+                    Rule::CONNECTION_WINDOW,
+                    "EstablishConnection",
+                    None,
+                    "a call between PrepareForSync and SynchronizeCompleted",
+                    format!("a call in phase {:?}", st.phase()),
+                    Refusal::Unexpected,
+                )?;
+            }
+            st.connections.push(connection.map(str::to_owned));
+            Ok(())
+        })
+    }
+}
+
+/// Drives one handler through the sequence step by step.
+///
+/// [`Session::run`] covers the usual straight path; a `Driver` adds the
+/// show-error / retry cycle. Dropping a driver releases the callback and the
+/// handler if [`release`](Self::release) was not called.
+pub struct Driver {
+    session: Session,
+    handler: Arc<dyn SyncHandler>,
+    endpoint: Option<Arc<Endpoint>>,
+    released: bool,
+}
+
+impl fmt::Debug for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Driver {
+    fn set_phase(&self, to: SessionPhase) {
+        self.session
+            .update(|st, events| Session::set_phase(st, events, to));
+    }
+
+    /// `Initialize`, `GetHandlerInfo`, `EnumSyncMgrItems` and
+    /// `SetProgressCallback(callback)`; returns the enumerated items.
+    ///
+    /// # Errors
+    ///
+    /// The outcome that ends the session: [`SessionOutcome::Declined`] or
+    /// [`SessionOutcome::HandlerFailed`]. Nothing but release follows.
+    pub fn initialize(&mut self) -> Result<Vec<SyncItem>, SessionOutcome> {
+        let config = self.session.config().clone();
+        if self.session.phase() != SessionPhase::Created {
+            return Err(SessionOutcome::HandlerFailed {
+                call: "Initialize",
+                error: HandlerError::Unexpected {
+                    reason: "the session was already initialized".into(),
+                },
+            });
+        }
+        self.set_phase(SessionPhase::Initializing);
+        let failed = |call, error| SessionOutcome::HandlerFailed { call, error };
+        match self
+            .handler
+            .initialize(config.flags, config.cookie.as_deref())
+        {
+            Ok(HandlerAnswer::Accept) => {}
+            Ok(HandlerAnswer::Decline) => return Err(SessionOutcome::Declined),
+            Err(error) => return Err(failed("Initialize", error)),
+        }
+        let info = self
+            .handler
+            .handler_info()
+            .map_err(|e| failed("GetHandlerInfo", e))?;
+        let enumeration = self
+            .handler
+            .enum_items()
+            .map_err(|e| failed("EnumSyncMgrItems", e))?;
+        let items = self.session.update(|st, events| {
+            st.handler_name = Some(info.name().to_owned());
+            let mut items = Vec::with_capacity(enumeration.items.len());
+            for item in enumeration.items {
+                if st.index.contains_key(&item.id()) {
+                    let _ = self.session.breach(
+                        st,
+                        events,
+                        Rule::ENUMERATION_VALID,
+                        "EnumSyncMgrItems",
+                        Some(item.id()),
+                        "unique item ids",
+                        "a duplicate id (ignored)",
+                        Refusal::InvalidArgument,
+                    );
+                    continue;
+                }
+                st.index.insert(item.id(), st.items.len());
+                st.items.push(ItemRecord::new(item.clone()));
+                items.push(item);
+            }
+            items
+        });
+        let endpoint = Arc::new(Endpoint {
+            session: self.session.clone(),
+            released: AtomicBool::new(false),
+        });
+        self.endpoint = Some(endpoint.clone());
+        self.handler
+            .set_progress_callback(Some(endpoint))
+            .map_err(|e| failed("SetProgressCallback", e))?;
+        self.set_phase(SessionPhase::Ready);
+        Ok(items)
+    }
+
+    /// Prepare and synchronize `items` (one cycle; call again for a retry).
+    ///
+    /// Items the session does not know yet (a retry may name them) are added,
+    /// born cancelled after a cancel-all.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::WrongPhase`] before [`initialize`](Self::initialize)
+    /// succeeded or after [`release`](Self::release).
+    pub fn sync(&mut self, items: &[ItemId]) -> Result<SessionOutcome, SessionError> {
+        let phase = self.session.phase();
+        if !matches!(phase, SessionPhase::Ready | SessionPhase::Synchronized)
+            || self.endpoint.is_none()
+        {
+            return Err(SessionError::WrongPhase {
+                call: "sync",
+                expected: "Ready or Synchronized",
+                actual: phase,
+            });
+        }
+        if items.is_empty() {
+            return Ok(SessionOutcome::NothingToSync);
+        }
+        self.session.update(|st, events| {
+            for record in &mut st.items {
+                record.in_sync_set = false;
+            }
+            for &id in items {
+                let index = match st.index.get(&id) {
+                    Some(&index) => index,
+                    None => {
+                        let Ok(item) = SyncItem::new(id, "") else {
+                            continue;
+                        };
+                        st.index.insert(id, st.items.len());
+                        st.items.push(ItemRecord::new(item));
+                        st.items.len() - 1
+                    }
+                };
+                let record = &mut st.items[index];
+                if record.in_sync_set {
+                    continue;
+                }
+                // A new cycle: the item starts over; its cancel state stays (one-way).
+                let (item, cancel, skipped) =
+                    (record.item.clone(), record.cancel.clone(), record.skipped);
+                *record = ItemRecord::new(item);
+                record.cancel = cancel;
+                record.skipped = skipped;
+                record.in_sync_set = true;
+            }
+            st.cancel_all_answered = false;
+            st.prepare = Completion::Awaiting;
+            st.prepare_returned = false;
+            st.synchronize = Completion::Idle;
+            st.synchronize_returned = false;
+            st.progress_open = true;
+            Session::set_phase(st, events, SessionPhase::Preparing);
+        });
+
+        let prepared: fn(&mut State) -> &mut Completion = State::prepare;
+        let answer = self.handler.prepare_for_sync(items, WindowHandle::NONE);
+        let outcome = match answer {
+            Ok(HandlerAnswer::Accept) => {
+                self.session.update(|st, _| st.prepare_returned = true);
+                self.session.deliver_queued_skips();
+                match self.session.wait_for(prepared) {
+                    None => Some(SessionOutcome::TimedOut {
+                        waiting_for: "PrepareForSyncCompleted",
+                    }),
+                    Some(code) if !code.is_s_ok() => Some(SessionOutcome::PrepareFailed { code }),
+                    Some(_) => None,
+                }
+            }
+            Ok(HandlerAnswer::Decline) => {
+                self.session.no_completion_expected(
+                    prepared,
+                    Rule::PREPARE_COMPLETED_ONCE,
+                    "PrepareForSyncCompleted",
+                );
+                Some(SessionOutcome::PrepareDeclined)
+            }
+            Err(error) => {
+                self.session.no_completion_expected(
+                    prepared,
+                    Rule::PREPARE_COMPLETED_ONCE,
+                    "PrepareForSyncCompleted",
+                );
+                Some(SessionOutcome::HandlerFailed {
+                    call: "PrepareForSync",
+                    error,
+                })
+            }
+        };
+        self.session.update(|st, _| st.prepare_returned = false);
+        if let Some(outcome) = outcome {
+            self.end_cycle();
+            return Ok(outcome);
+        }
+
+        let synchronized: fn(&mut State) -> &mut Completion = State::synchronize;
+        self.session.update(|st, events| {
+            st.synchronize = Completion::Awaiting;
+            Session::set_phase(st, events, SessionPhase::Synchronizing);
+        });
+        let outcome = match self.handler.synchronize(WindowHandle::NONE) {
+            Ok(()) => {
+                self.session.update(|st, _| st.synchronize_returned = true);
+                self.session.deliver_queued_skips();
+                match self.session.wait_for(synchronized) {
+                    None => SessionOutcome::TimedOut {
+                        waiting_for: "SynchronizeCompleted",
+                    },
+                    Some(code) => SessionOutcome::Completed { code },
+                }
+            }
+            Err(error) => {
+                self.session.no_completion_expected(
+                    synchronized,
+                    Rule::SYNCHRONIZE_COMPLETED_ONCE,
+                    "SynchronizeCompleted",
+                );
+                SessionOutcome::HandlerFailed {
+                    call: "Synchronize",
+                    error,
+                }
+            }
+        };
+        self.end_cycle();
+        Ok(outcome)
+    }
+
+    fn end_cycle(&self) {
+        self.session.update(|st, events| {
+            st.progress_open = false;
+            st.prepare_returned = false;
+            st.synchronize_returned = false;
+            st.queued_skips.clear();
+            if st.prepare == Completion::Awaiting {
+                st.prepare = Completion::Idle;
+            }
+            if st.synchronize == Completion::Awaiting {
+                st.synchronize = Completion::Idle;
+            }
+            Session::finalize_items(st, events);
+            Session::set_phase(st, events, SessionPhase::Synchronized);
+        });
+    }
+
+    /// The show-error cycle for a logged error the user opened: `ShowError`,
+    /// then wait for `ShowErrorCompleted`.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::NotShowable`] unless `error` is a live entry logged
+    /// with an id and jump text (§G.5 #34); [`SessionError::WrongPhase`]
+    /// while a sync cycle runs or after release.
+    pub fn show_error(&mut self, error: ErrorId) -> Result<ShowErrorOutcome, SessionError> {
+        let ready = self.session.update(|st, events| {
+            let phase = st.phase();
+            if !matches!(phase, SessionPhase::Ready | SessionPhase::Synchronized)
+                || self.endpoint.is_none()
+            {
+                return Err(SessionError::WrongPhase {
+                    call: "show_error",
+                    expected: "Ready or Synchronized",
+                    actual: phase,
+                });
+            }
+            if error.is_null()
+                || !st
+                    .log
+                    .iter()
+                    .any(|e| e.error_id == Some(error) && e.is_showable())
+            {
+                return Err(SessionError::NotShowable(error));
+            }
+            st.show_error = Completion::Awaiting;
+            st.retry_items = None;
+            Session::set_phase(st, events, SessionPhase::ShowingError);
+            Ok(phase)
+        })?;
+        let shown: fn(&mut State) -> &mut Completion = State::show_error;
+        let outcome = match self.handler.show_error(WindowHandle::NONE, error) {
+            Ok(()) => match self.session.wait_for(shown) {
+                None => ShowErrorOutcome::TimedOut,
+                Some(code) => {
+                    let retry = self.session.update(|st, _| st.retry_items.take());
+                    match retry {
+                        Some(items)
+                            if code == HResult::S_SYNCMGR_RETRYSYNC && !items.is_empty() =>
+                        {
+                            ShowErrorOutcome::Retry { items }
+                        }
+                        _ => ShowErrorOutcome::Completed { code },
+                    }
+                }
+            },
+            Err(error) => {
+                self.session.no_completion_expected(
+                    shown,
+                    Rule::SHOW_ERROR_COMPLETED_ONCE,
+                    "ShowErrorCompleted",
+                );
+                ShowErrorOutcome::HandlerFailed { error }
+            }
+        };
+        self.session.update(|st, events| {
+            if st.show_error == Completion::Awaiting {
+                st.show_error = Completion::Idle;
+            }
+            Session::set_phase(st, events, ready);
+        });
+        Ok(outcome)
+    }
+
+    /// `SetProgressCallback(NULL)` and release the handler. Records a §G.1 #6
+    /// violation if the handler still holds the callback afterwards, and a
+    /// §G.4 #29 violation if it still holds the modeless grant. Idempotent.
+    pub fn release(&mut self) {
+        if std::mem::replace(&mut self.released, true) {
+            return;
+        }
+        if let Some(endpoint) = self.endpoint.take() {
+            let result = self.handler.set_progress_callback(None);
+            endpoint.released.store(true, Ordering::SeqCst);
+            let held = Arc::strong_count(&endpoint) - 1;
+            let session = &self.session;
+            session.update(|st, events| {
+                if let Err(error) = result {
+                    let _ = session.breach(
+                        st,
+                        events,
+                        Rule::CALLBACK_RELEASED,
+                        "SetProgressCallback",
+                        None,
+                        "SetProgressCallback(NULL) to succeed",
+                        format!("{error}"),
+                        Refusal::Unexpected,
+                    );
+                }
+                if held > 0 {
+                    let _ = session.breach(
+                        st,
+                        events,
+                        Rule::CALLBACK_RELEASED,
+                        "SetProgressCallback",
+                        None,
+                        "no reference to the callback after SetProgressCallback(NULL)",
+                        format!("{held} reference(s) still held"),
+                        Refusal::Unexpected,
+                    );
+                }
+            });
+        }
+        let shared = &self.session.shared;
+        self.session.update(|st, events| {
+            if st.modeless_held {
+                let _ = self.session.breach(
+                    st,
+                    events,
+                    Rule::MODELESS_PAIRED,
+                    "EnableModeless",
+                    None,
+                    "EnableModeless(FALSE) before release",
+                    "the grant still held",
+                    Refusal::Unexpected,
+                );
+                st.modeless_held = false;
+                shared.arbiter.release(shared.id);
+            }
+            Session::set_phase(st, events, SessionPhase::Released);
+        });
+        *shared.handler.lock() = None;
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
