@@ -48,6 +48,18 @@
 //! replace, release or report re-entrantly; a release returns only when other
 //! threads' calls on the old callback have returned. See [`CallbackSlot`].
 //!
+//! # The host side
+//!
+//! [`Session`] is a complete host for one handler: it drives the documented
+//! sequence (initialize, enumerate, register the callback, prepare,
+//! synchronize, the show-error / retry cycle, release), keeps a
+//! [`ItemPhase`] state machine per item, carries cancellation from the user
+//! ([`Session::cancel_item`], [`Session::cancel_all`], [`Session::skip_item`])
+//! to the handler, and checks every rule a host can observe, refusing
+//! violations in [`Mode::Strict`] or recording them in [`Mode::Lenient`]. A UI
+//! pulls [`Session::snapshot`] at its own rate and subscribes to transitions
+//! with [`Session::subscribe`].
+//!
 //! # Example
 //!
 //! A host callback that cancels one item, and a handler that reports through

@@ -1,103 +1,6 @@
 //! [`ProgressReporter`]: what a handler uses to report progress and honour
-//! cancellation (FACTS.md §G.3 #20–#28, §E.3).
-//!
-//! The only channel from a SyncMgr host back to its handler is the answer to
-//! `Progress` ([`CancelDecision`]), plus the host calling the handler's
-//! `SetItemStatus(item, SKIPPED)`. A [`ProgressReporter`] sits between the
-//! handler and its [`CallbackSlot`], remembers every cancel it has been told
-//! about, and turns the rules for what may be reported after a cancel into
-//! code:
-//!
-//! - [`ProgressReporter::begin`] is the "call `Progress` before each new
-//!   item" report (§G.3 #20). It reports `UPDATING`, never a terminal status,
-//!   and once cancel-all has been answered it refuses to open a new item
-//!   without calling the host (§G.3 #23).
-//! - Every report goes through an [`ItemReporter`]. A cancel answer
-//!   (`CancelItem` for this item, or `CancelAll`) is recorded, the item is
-//!   finished at once with `STOPPED` (the only report the host gets for it
-//!   from then on, §G.3 #22), and the call returns
-//!   [`ReportError::Cancelled`], so handler code leaves the item with `?`.
-//! - [`ProgressReporter::skip`] is what a handler's `set_item_status(item,
-//!   Skipped)` calls (§G.2 #18): the item's reporter sees the cancel at its
-//!   next report and finishes the item with `SKIPPED`.
-//!
-//! # What `is_cancelled` knows
-//!
-//! [`ItemReporter::is_cancelled`] and [`ProgressReporter::is_cancelled`]
-//! answer from what the host has *already* said: a cancel answer to an
-//! earlier report, or a skip. They never call the host, so they are cheap
-//! enough for an inner loop (the item's own check is two atomic loads). To
-//! ask the host, report something, or call [`ItemReporter::poll`], which sends
-//! the pure cancellation poll `Progress(item, NULL)` (§G.3 #25).
-//!
-//! Cancellation is one-way: nothing un-cancels an item or cancel-all. A new
-//! sync cycle (for example a retry after `ShowErrorCompleted`) uses a new
-//! `ProgressReporter`.
-//!
-//! # The item as the reporter sees it
-//!
-//! Each item's status moves through the host's item machine
-//! ([`ItemPhase::on`]); the reporter refuses, without calling the host, any
-//! report the machine would refuse, and it routes terminal statuses through
-//! [`ItemReporter::finish`] only:
-//!
-//! | call | item not cancelled | item known cancelled (answer, skip or cancel-all) | item finished |
-//! |---|---|---|---|
-//! | [`begin`](ProgressReporter::begin) | reports `UPDATING`; a cancel answer finishes it with `STOPPED` | `Err(Cancelled)`, no host call | `Err(Finished)`, no host call |
-//! | [`value`](ItemReporter::value), [`max`](ItemReporter::max), [`text`](ItemReporter::text), [`report`](ItemReporter::report), [`poll`](ItemReporter::poll) | reports; a cancel answer finishes it with `STOPPED` | finishes it with `STOPPED` (`SKIPPED` after a skip), `Err(Cancelled)` | `Err(Cancelled)`, no host call |
-//! | [`finish`](ItemReporter::finish)`(terminal)` | reports the status | reports the status | `Err(Cancelled)`, no host call |
-//!
-//! An item that was never reported gets no report at all when it turns out
-//! to be cancelled: its first report must not be terminal (§G.3 #20), and the
-//! host finalizes items the handler never opened.
-//!
-//! # Example
-//!
-//! A host that cancels one item, and a handler that uses `?` inside an item
-//! and goes on with the next item when only that item was cancelled:
-//!
-//! ```
-//! use std::sync::Arc;
-//! use syncmgr::{CallbackError, CancelDecision, Cancelled, HandlerError, ItemId,
-//!               ProgressItem, ProgressReporter, ReportError, SyncCallback, SyncMgrStatus};
-//!
-//! struct Host { cancel: ItemId }
-//!
-//! impl SyncCallback for Host {
-//!     fn progress(&self, item: ItemId, _report: Option<&ProgressItem>)
-//!         -> Result<CancelDecision, CallbackError> {
-//!         Ok(if item == self.cancel { CancelDecision::CancelItem } else { CancelDecision::Continue })
-//!     }
-//! }
-//!
-//! fn sync_item(reporter: &ProgressReporter, id: ItemId) -> Result<(), ReportError> {
-//!     let item = reporter.begin_with_max(id, 3)?; // `Progress` before the item
-//!     for step in 1..=3 {
-//!         // ... copy one batch here ...
-//!         item.value(step)?; // a cancel answer ends the item here
-//!     }
-//!     item.finish(SyncMgrStatus::Succeeded)
-//! }
-//!
-//! fn synchronize(reporter: &ProgressReporter, items: &[ItemId]) -> Result<(), HandlerError> {
-//!     for &id in items {
-//!         match sync_item(reporter, id) {
-//!             Err(ReportError::Cancelled(Cancelled::Item(_))) => continue, // next item
-//!             other => other?, // cancel-all becomes HandlerError::Aborted
-//!         }
-//!     }
-//!     Ok(())
-//! }
-//!
-//! let (photos, music) = (ItemId::from_u128(1), ItemId::from_u128(2));
-//! let reporter = ProgressReporter::new();
-//! reporter.set_callback(Some(Arc::new(Host { cancel: music })));
-//!
-//! synchronize(&reporter, &[music, photos])?;
-//! assert!(reporter.is_cancelled(music));
-//! assert!(!reporter.is_cancelled(photos));
-//! # Ok::<(), HandlerError>(())
-//! ```
+//! cancellation (FACTS.md §G.3 #20–#28, §E.3). The user-facing rules and the
+//! example are on [`ProgressReporter`], since this module is private.
 //!
 //! # Invariants
 //!
@@ -203,7 +106,9 @@ pub enum ReportError {
     #[error("{0} is a terminal status: report it with finish")]
     Terminal(SyncMgrStatus),
     /// [`ItemReporter::finish`] got a status that does not finish an item.
-    #[error("{0} is not a terminal status (expected stopped, skipped, succeeded, failed or deleted)")]
+    #[error(
+        "{0} is not a terminal status (expected stopped, skipped, succeeded, failed or deleted)"
+    )]
     NotTerminal(SyncMgrStatus),
     /// The item has already reported a terminal status (§G.3 #28).
     #[error("item {0} has already reported a terminal status")]
@@ -286,12 +191,9 @@ impl ItemState {
 
     /// Record a cancel cause unless one is already recorded.
     fn cancel(&self, cause: usize) {
-        let _ = self.cancel.compare_exchange(
-            NOT_CANCELLED,
-            cause,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        );
+        let _ =
+            self.cancel
+                .compare_exchange(NOT_CANCELLED, cause, Ordering::AcqRel, Ordering::Acquire);
     }
 
     fn phase(&self) -> ItemPhase {
@@ -319,13 +221,113 @@ fn phase_index(phase: ItemPhase) -> usize {
 /// It owns the handler's [`CallbackSlot`]: the handler's
 /// `set_progress_callback` calls [`set_callback`](Self::set_callback), and
 /// its other callback calls (completions, `LogError`) go through
-/// [`callback`](Self::callback). See the [module docs](self) for the rules it
-/// enforces and an example.
+/// [`callback`](Self::callback). It is `Send + Sync`: threads working on
+/// different items share one reporter.
+///
+/// The only channel from a SyncMgr host back to its handler is the answer to
+/// `Progress` ([`CancelDecision`]), plus the host calling the handler's
+/// `SetItemStatus(item, SKIPPED)`. A `ProgressReporter` sits between the
+/// handler and its [`CallbackSlot`], remembers every cancel it has been told
+/// about, and turns the rules for what may be reported after a cancel into
+/// code:
+///
+/// - [`begin`](Self::begin) is the "call `Progress` before each new item"
+///   report (§G.3 #20). It reports `UPDATING`, never a terminal status,
+///   and once cancel-all has been answered it refuses to open a new item
+///   without calling the host (§G.3 #23).
+/// - Every report goes through an [`ItemReporter`]. A cancel answer
+///   (`CancelItem` for this item, or `CancelAll`) is recorded, the item is
+///   finished at once with `STOPPED` (the only report the host gets for it
+///   from then on, §G.3 #22), and the call returns
+///   [`ReportError::Cancelled`], so handler code leaves the item with `?`.
+/// - [`skip`](Self::skip) is what a handler's `set_item_status(item,
+///   Skipped)` calls (§G.2 #18): the item's reporter sees the cancel at its
+///   next report and finishes the item with `SKIPPED`.
+///
+/// # What `is_cancelled` knows
+///
+/// [`ItemReporter::is_cancelled`] and [`ProgressReporter::is_cancelled`](Self::is_cancelled)
+/// answer from what the host has *already* said: a cancel answer to an
+/// earlier report, or a skip. They never call the host, so they are cheap
+/// enough for an inner loop (the item's own check is two atomic loads). To
+/// ask the host, report something, or call [`ItemReporter::poll`], which sends
+/// the pure cancellation poll `Progress(item, NULL)` (§G.3 #25).
+///
+/// Cancellation is one-way: nothing un-cancels an item or cancel-all. A new
+/// sync cycle (for example a retry after `ShowErrorCompleted`) uses a new
+/// `ProgressReporter`.
+///
+/// # What each call does
+///
+/// Each item's status moves through the host's item machine
+/// ([`ItemPhase::on`]); the reporter refuses, without calling the host, any
+/// report the machine would refuse, and it routes terminal statuses through
+/// [`ItemReporter::finish`] only:
+///
+/// | call | item not cancelled | item known cancelled (answer, skip or cancel-all) | item finished |
+/// |---|---|---|---|
+/// | [`begin`](Self::begin) | reports `UPDATING`; a cancel answer finishes it with `STOPPED` | `Err(Cancelled)`, no host call | `Err(Finished)`, no host call |
+/// | [`value`](ItemReporter::value), [`max`](ItemReporter::max), [`text`](ItemReporter::text), [`report`](ItemReporter::report), [`poll`](ItemReporter::poll) | reports; a cancel answer finishes it with `STOPPED` | finishes it with `STOPPED` (`SKIPPED` after a skip), `Err(Cancelled)` | `Err(Cancelled)`, no host call |
+/// | [`finish`](ItemReporter::finish)`(terminal)` | reports the status | reports the status | `Err(Cancelled)`, no host call |
+///
+/// An item that was never reported gets no report at all when it turns out
+/// to be cancelled: its first report must not be terminal (§G.3 #20), and the
+/// host finalizes items the handler never opened.
+///
+/// # Example
+///
+/// A host that cancels one item, and a handler that uses `?` inside an item
+/// and goes on with the next item when only that item was cancelled:
+///
+/// ```
+/// use std::sync::Arc;
+/// use syncmgr::{CallbackError, CancelDecision, Cancelled, HandlerError, ItemId,
+///               ProgressItem, ProgressReporter, ReportError, SyncCallback, SyncMgrStatus};
+///
+/// struct Host { cancel: ItemId }
+///
+/// impl SyncCallback for Host {
+///     fn progress(&self, item: ItemId, _report: Option<&ProgressItem>)
+///         -> Result<CancelDecision, CallbackError> {
+///         Ok(if item == self.cancel { CancelDecision::CancelItem } else { CancelDecision::Continue })
+///     }
+/// }
+///
+/// fn sync_item(reporter: &ProgressReporter, id: ItemId) -> Result<(), ReportError> {
+///     let item = reporter.begin_with_max(id, 3)?; // `Progress` before the item
+///     for step in 1..=3 {
+///         // ... copy one batch here ...
+///         item.value(step)?; // a cancel answer ends the item here
+///     }
+///     item.finish(SyncMgrStatus::Succeeded)
+/// }
+///
+/// fn synchronize(reporter: &ProgressReporter, items: &[ItemId]) -> Result<(), HandlerError> {
+///     for &id in items {
+///         match sync_item(reporter, id) {
+///             Err(ReportError::Cancelled(Cancelled::Item(_))) => continue, // next item
+///             other => other?, // cancel-all becomes HandlerError::Aborted
+///         }
+///     }
+///     Ok(())
+/// }
+///
+/// let (photos, music) = (ItemId::from_u128(1), ItemId::from_u128(2));
+/// let reporter = ProgressReporter::new();
+/// reporter.set_callback(Some(Arc::new(Host { cancel: music })));
+///
+/// synchronize(&reporter, &[music, photos])?;
+/// assert!(reporter.is_cancelled(music));
+/// assert!(!reporter.is_cancelled(photos));
+/// # Ok::<(), HandlerError>(())
+/// ```
+///
+/// Once the host has answered cancel-all, no new item is opened:
 ///
 /// ```
 /// use std::sync::Arc;
 /// use syncmgr::{CallbackError, CancelDecision, Cancelled, ItemId, ProgressItem,
-///               ProgressReporter, ReportError, SyncCallback, SyncMgrStatus};
+///               ProgressReporter, ReportError, SyncCallback};
 ///
 /// struct StopEverything;
 /// impl SyncCallback for StopEverything {
@@ -441,8 +443,9 @@ impl ProgressReporter {
     /// True when the host has cancelled `item` (a `CancelItem` answer or a
     /// skip) or answered cancel-all, as far as this reporter has been told.
     ///
-    /// Never calls the host: see "What `is_cancelled` knows" in the
-    /// [module docs](self). One atomic load, then a read-locked table lookup.
+    /// Never calls the host: see "What `is_cancelled` knows" on
+    /// [`ProgressReporter`]. One atomic load, then a read-locked table
+    /// lookup.
     pub fn is_cancelled(&self, item: ItemId) -> bool {
         self.is_all_cancelled()
             || self
@@ -599,8 +602,9 @@ impl ItemReporter<'_> {
     /// Report the terminal `status` that closes the item.
     ///
     /// The status is reported also when the item is known to be cancelled
-    /// (after a skip or cancel-all any terminal status may close it); the
-    /// host's answer to it is only recorded.
+    /// (after a skip or cancel-all any terminal status may close it). Of the
+    /// host's answer only a cancel-all is recorded: the item is closed
+    /// either way.
     ///
     /// # Errors
     ///
@@ -618,7 +622,10 @@ impl ItemReporter<'_> {
             .slot
             .progress(self.item, Some(&ProgressItem::with_status(status)))?;
         self.state.set_phase(ItemPhase::of(status));
-        self.record(decision);
+        // A cancel of this item no longer matters; a cancel-all does.
+        if decision == CancelDecision::CancelAll {
+            self.reporter.cancel_all();
+        }
         Ok(())
     }
 
@@ -627,10 +634,9 @@ impl ItemReporter<'_> {
     fn check_not_finished(&self) -> Result<ItemPhase, ReportError> {
         let phase = self.state.phase();
         if phase.is_terminal() {
-            return Err(self.known_cancel().map_or(
-                ReportError::Finished(self.item),
-                ReportError::Cancelled,
-            ));
+            return Err(self
+                .known_cancel()
+                .map_or(ReportError::Finished(self.item), ReportError::Cancelled));
         }
         Ok(phase)
     }

@@ -422,7 +422,10 @@ struct ItemRecord {
     text: Option<String>,
     cancel: Option<CancelReason>,
     cancel_answered: bool,
+    /// A skip was requested by the user.
     skipped: bool,
+    /// The handler has received `SetItemStatus(SKIPPED)` (§G.2 #18 applies).
+    skip_delivered: bool,
     opened: bool,
     in_sync_set: bool,
     finished_by_host: bool,
@@ -439,6 +442,7 @@ impl ItemRecord {
             cancel: None,
             cancel_answered: false,
             skipped: false,
+            skip_delivered: false,
             opened: false,
             in_sync_set: false,
             finished_by_host: false,
@@ -744,10 +748,16 @@ impl Session {
 
     fn deliver_skip(&self, item: ItemId) {
         let handler = self.shared.handler.lock().clone();
-        if let Some(handler) = handler {
-            // A handler that refuses a skip keeps working on the item; its
-            // answer changes nothing on the host side.
-            let _ = handler.set_item_status(item, SyncMgrStatus::Skipped);
+        if let Some(handler) = handler
+            && handler.set_item_status(item, SyncMgrStatus::Skipped).is_ok()
+        {
+            // From now on the item may only report a terminal status. A
+            // handler that refused the skip keeps working on the item.
+            self.update(|st, _| {
+                if let Some(&index) = st.index.get(&item) {
+                    st.items[index].skip_delivered = true;
+                }
+            });
         }
     }
 
@@ -1145,7 +1155,7 @@ impl Session {
                 }
             }
         }
-        if st.items[index].skipped
+        if st.items[index].skip_delivered
             && status.is_some_and(|s| !s.is_terminal() || s == SyncMgrStatus::Deleted)
         {
             self.breach(
