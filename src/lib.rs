@@ -114,7 +114,9 @@ mod cancel;
 mod decode;
 mod error;
 mod events;
+mod guard;
 mod handler;
+mod host;
 mod hresult;
 mod item;
 mod progress;
@@ -136,6 +138,7 @@ pub use decode::DecodeError;
 pub use error::{CallbackError, FailureCode, HandlerError};
 pub use events::{SessionEvent, SubscriptionId};
 pub use handler::{HandlerAnswer, ItemEnumeration, SyncHandler, WindowHandle};
+pub use host::{Host, HostSnapshot, HostedSession};
 pub use hresult::HResult;
 pub use item::{ItemPhase, ItemViolation};
 pub use progress::{ProgressItem, ProgressItemBuilder, ProgressItemError, RawProgressItem};
@@ -164,6 +167,7 @@ pub use status::SyncMgrStatus;
 const _: () = {
     const fn assert_send_sync<T: ?Sized + Send + Sync>() {}
     assert_send_sync::<CallbackSlot>();
+    assert_send_sync::<Host>();
     assert_send_sync::<dyn SyncCallback>();
     assert_send_sync::<dyn SyncHandler>();
     assert_send_sync::<ProgressItem>();

@@ -25,6 +25,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::events::EventHub;
+use crate::guard::PanicGuard;
 use crate::sync::{Arc, AtomicBool, Condvar, Mutex, Ordering};
 use crate::{
     CallbackError, CancelDecision, ErrorId, HResult, HandlerAnswer, HandlerError, ItemId,
@@ -651,7 +652,12 @@ impl Session {
 
     /// A [`Driver`] for `handler`, to run the sequence step by step (for the
     /// show-error / retry cycle).
+    ///
+    /// A panic in any handler method is caught and becomes that method's
+    /// [`HandlerError::Failed`] ("handler panicked in …"), so the session
+    /// ends its cycle as for any failing handler and still releases it.
     pub fn drive(&self, handler: Arc<dyn SyncHandler>) -> Driver {
+        let handler: Arc<dyn SyncHandler> = Arc::new(PanicGuard::new(handler));
         *self.shared.handler.lock() = Some(handler.clone());
         Driver {
             session: self.clone(),
@@ -749,7 +755,9 @@ impl Session {
     fn deliver_skip(&self, item: ItemId) {
         let handler = self.shared.handler.lock().clone();
         if let Some(handler) = handler
-            && handler.set_item_status(item, SyncMgrStatus::Skipped).is_ok()
+            && handler
+                .set_item_status(item, SyncMgrStatus::Skipped)
+                .is_ok()
         {
             // From now on the item may only report a terminal status. A
             // handler that refused the skip keeps working on the item.
@@ -1192,9 +1200,12 @@ impl Session {
             }
         };
         let record = &st.items[index];
+        // Checked only when this report changes the value or the maximum, so
+        // a tolerated (lenient) breach is recorded once, not on every report.
         let value = report.value().or(record.value);
         let max = report.max().or(record.max);
-        if let (Some(value), Some(max)) = (value, max)
+        let changes_range = report.value().is_some() || report.max().is_some();
+        if let (true, Some(value), Some(max)) = (changes_range, value, max)
             && value > max
         {
             self.breach(
