@@ -1021,13 +1021,14 @@ impl Session {
         report: Option<&ProgressItem>,
     ) -> Result<CancelDecision, CallbackError> {
         self.update(|st, events| {
-            self.check_not_released(st, events, released, "Progress", Some(item))?;
+            let call = "Progress";
+            self.check_not_released(st, events, released, call, Some(item))?;
             if !st.progress_open {
                 self.breach(
                     st,
                     events,
                     Rule::PROGRESS_WINDOW,
-                    "Progress",
+                    call,
                     Some(item),
                     "Progress between PrepareForSync and SynchronizeCompleted",
                     format!("Progress in phase {:?}", st.phase()),
@@ -1047,7 +1048,7 @@ impl Session {
                         st,
                         events,
                         Rule::PREPARED_SET,
-                        "Progress",
+                        call,
                         Some(item),
                         "an item of the prepared set",
                         got,
@@ -1057,20 +1058,87 @@ impl Session {
                 }
             };
             let Some(index) = index else {
+                // Tolerated (lenient): answer the handler-wide cancel only.
                 return Ok(if st.cancel_all.is_some() {
+                    st.cancel_all_answered = true;
                     CancelDecision::CancelAll
                 } else {
                     CancelDecision::Continue
                 });
             };
-            if let Some(report) = report
-                && !self.apply_report(st, events, index, report)?
-            {
-                // Refused in strict mode, answered with the pending cancel.
-                return Ok(Self::answer(st, index));
+            if !st.items[index].opened && st.cancel_all_answered {
+                // §G.3 #23. A handler whose threads race with the CANCELALL
+                // answer cannot always avoid this, so even a strict host
+                // answers CANCELALL (the report is not applied) rather than
+                // an error: the thread learns to stop.
+                let answered = Self::answer(st, index);
+                self.record(
+                    st,
+                    events,
+                    Rule::NO_NEW_ITEM_AFTER_CANCEL_ALL,
+                    call,
+                    Some(item),
+                    "no new item after CANCELALL",
+                    "a Progress opening a new item",
+                    self.strict().then_some(answered),
+                );
+                if self.strict() {
+                    return Ok(answered);
+                }
+            }
+            match report {
+                Some(report) => {
+                    if !self.apply_report(st, events, index, report)? {
+                        return Ok(Self::answer(st, index));
+                    }
+                }
+                // A pure cancellation poll (§G.3 #25) changes nothing but
+                // opens the item: the handler asked before starting it.
+                None => Self::open(st, events, index),
             }
             Ok(Self::answer(st, index))
         })
+    }
+
+    fn strict(&self) -> bool {
+        self.shared.config.mode == Mode::Strict
+    }
+
+    /// Record a violation that is never answered with an error: either
+    /// tolerated in both modes (`answered` is `None`) or answered with the
+    /// pending cancel decision.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        st: &mut State,
+        events: &mut Vec<SessionEvent>,
+        rule: Rule,
+        call: &'static str,
+        item: Option<ItemId>,
+        expected: impl Into<String>,
+        got: impl Into<String>,
+        answered: Option<CancelDecision>,
+    ) {
+        let violation = Violation {
+            rule,
+            call,
+            item,
+            expected: expected.into(),
+            got: got.into(),
+            answered: answered.map(CancelDecision::to_hresult),
+        };
+        st.violations.push(violation.clone());
+        events.push(SessionEvent::ViolationRecorded(violation));
+    }
+
+    fn open(st: &mut State, events: &mut Vec<SessionEvent>, index: usize) {
+        let record = &mut st.items[index];
+        if !record.opened {
+            record.opened = true;
+            events.push(SessionEvent::ItemStarted {
+                item: record.item.id(),
+            });
+        }
     }
 
     /// The cancel decision for a progress call on `index` (§G.3 #21).
@@ -1087,9 +1155,9 @@ impl Session {
         }
     }
 
-    /// Check a report against every rule and apply it. Returns false when a
-    /// strict host ignored it but still answers with the pending cancel
-    /// (§G.3 #22: the host re-answers the cancel).
+    /// Check a report against every rule and apply it. Returns false when the
+    /// host does not apply it but answers with the pending cancel instead
+    /// (§G.3 #22: "the host re-answers CANCELITEM").
     fn apply_report(
         &self,
         st: &mut State,
@@ -1101,18 +1169,7 @@ impl Session {
         let call = "Progress";
         let status = report.status();
         let (opened, phase) = (st.items[index].opened, st.items[index].phase);
-        if !opened && st.cancel_all_answered {
-            self.breach(
-                st,
-                events,
-                Rule::NO_NEW_ITEM_AFTER_CANCEL_ALL,
-                call,
-                Some(id),
-                "no new item after CANCELALL",
-                "a report opening a new item",
-                Refusal::Unexpected,
-            )?;
-        }
+        let status_text = |s: Option<SyncMgrStatus>| s.map_or_else(String::new, |s| s.to_string());
         if !opened && status.is_some_and(SyncMgrStatus::is_terminal) {
             self.breach(
                 st,
@@ -1121,15 +1178,13 @@ impl Session {
                 call,
                 Some(id),
                 "a non-terminal first report",
-                format!(
-                    "a first report of {}",
-                    status.map_or(String::new(), |s| s.to_string())
-                ),
+                format!("a first report of {}", status_text(status)),
                 Refusal::InvalidArgument,
             )?;
         }
-        let cancelled = st.items[index].cancel_answered || st.cancel_all_answered;
-        if cancelled && !phase.is_terminal() {
+        // §G.3 #22 applies once this item's own call was answered with a
+        // cancel (CANCELITEM, or CANCELALL on a call naming it).
+        if st.items[index].cancel_answered && !phase.is_terminal() {
             let ends = |s: SyncMgrStatus| {
                 matches!(
                     s,
@@ -1146,19 +1201,18 @@ impl Session {
                     Some(s) if bad_status => format!("status {s}"),
                     _ => "an increasing progress value".to_owned(),
                 };
-                let answered = Self::answer(st, index);
-                let strict = self.shared.config.mode == Mode::Strict;
-                let violation = Violation {
-                    rule: Rule::CANCELLED_ITEM_ENDS,
+                let answered = self.strict().then(|| Self::answer(st, index));
+                self.record(
+                    st,
+                    events,
+                    Rule::CANCELLED_ITEM_ENDS,
                     call,
-                    item: Some(id),
-                    expected: "STOPPED, SKIPPED or FAILED after a cancel".into(),
+                    Some(id),
+                    "STOPPED, SKIPPED or FAILED after a cancel",
                     got,
-                    answered: strict.then(|| answered.to_hresult()),
-                };
-                st.violations.push(violation.clone());
-                events.push(SessionEvent::ViolationRecorded(violation));
-                if strict {
+                    answered,
+                );
+                if answered.is_some() {
                     return Ok(false);
                 }
             }
@@ -1173,7 +1227,7 @@ impl Session {
                 call,
                 Some(id),
                 "a terminal status after SetItemStatus(SKIPPED)",
-                format!("status {}", status.map_or(String::new(), |s| s.to_string())),
+                format!("status {}", status_text(status)),
                 Refusal::AccessDenied,
             )?;
         }
@@ -1199,16 +1253,18 @@ impl Session {
                 None
             }
         };
+        // §G.3 #27 is undocumented, so a host warns rather than fails: the
+        // violation is recorded in both modes and the report applied. It is
+        // checked only when this report changes the value or the maximum,
+        // so it is recorded once, not on every later report.
         let record = &st.items[index];
-        // Checked only when this report changes the value or the maximum, so
-        // a tolerated (lenient) breach is recorded once, not on every report.
         let value = report.value().or(record.value);
         let max = report.max().or(record.max);
         let changes_range = report.value().is_some() || report.max().is_some();
         if let (true, Some(value), Some(max)) = (changes_range, value, max)
             && value > max
         {
-            self.breach(
+            self.record(
                 st,
                 events,
                 Rule::VALUE_WITHIN_MAX,
@@ -1216,8 +1272,8 @@ impl Session {
                 Some(id),
                 format!("a value of at most {max}"),
                 format!("value {value}"),
-                Refusal::InvalidArgument,
-            )?;
+                None,
+            );
         }
         let record = &st.items[index];
         let still_updating = record.phase.status().is_updating()
@@ -1226,7 +1282,7 @@ impl Session {
             && still_updating
             && new < old
         {
-            self.breach(
+            self.record(
                 st,
                 events,
                 Rule::VALUE_WITHIN_MAX,
@@ -1234,15 +1290,12 @@ impl Session {
                 Some(id),
                 format!("a value of at least {old} while updating"),
                 format!("value {new}"),
-                Refusal::InvalidArgument,
-            )?;
+                None,
+            );
         }
 
+        Self::open(st, events, index);
         let record = &mut st.items[index];
-        if !record.opened {
-            record.opened = true;
-            events.push(SessionEvent::ItemStarted { item: id });
-        }
         if let Some(text) = report.status_text() {
             record.text = Some(text.to_owned());
         }
@@ -1253,10 +1306,8 @@ impl Session {
             record.max = report.max();
         }
         if let Some(next) = next_phase {
-            let finished_now = next.is_terminal()
-                && (!record.phase.is_terminal()
-                    || next != record.phase
-                    || next == ItemPhase::Failed && record.phase != ItemPhase::Failed);
+            let finished_now =
+                next.is_terminal() && (!record.phase.is_terminal() || next != record.phase);
             record.phase = next;
             if finished_now {
                 events.push(SessionEvent::ItemFinished {
