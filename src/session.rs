@@ -495,6 +495,20 @@ impl State {
         self.phase.unwrap_or(SessionPhase::Created)
     }
 
+    /// True while a `SetItemStatus` window is open or can still open in
+    /// this cycle: PrepareForSync has not returned yet (its window follows),
+    /// or preparation succeeded and Synchronize has not returned yet.
+    fn skip_window_can_open(&self) -> bool {
+        let prepare_pending = self.prepare == Completion::Awaiting && !self.prepare_returned;
+        let synchronize_ahead = self.prepare == Completion::Arrived(HResult::S_OK)
+            && match self.synchronize {
+                Completion::Idle => true,
+                Completion::Awaiting => !self.synchronize_returned,
+                Completion::Arrived(_) | Completion::GaveUp => false,
+            };
+        self.progress_open && (prepare_pending || synchronize_ahead)
+    }
+
     fn skip_window_open(&self) -> bool {
         (self.prepare_returned && self.prepare == Completion::Awaiting)
             || (self.synchronize_returned && self.synchronize == Completion::Awaiting)
@@ -732,8 +746,7 @@ impl Session {
                 return Err(SessionError::ItemFinished(item));
             }
             let phase = st.phase();
-            let window_can_open = matches!(phase, SessionPhase::Preparing)
-                || (phase == SessionPhase::Synchronizing && !st.synchronize_returned);
+            let window_can_open = st.skip_window_can_open();
             let open = st.skip_window_open();
             if !open && !window_can_open {
                 return Err(SessionError::NoSkipWindow(phase));
@@ -753,19 +766,25 @@ impl Session {
     }
 
     fn deliver_skip(&self, item: ItemId) {
-        let handler = self.shared.handler.lock().clone();
-        if let Some(handler) = handler
-            && handler
-                .set_item_status(item, SyncMgrStatus::Skipped)
-                .is_ok()
-        {
-            // From now on the item may only report a terminal status. A
-            // handler that refused the skip keeps working on the item.
+        let Some(handler) = self.shared.handler.lock().clone() else {
+            return;
+        };
+        let set_delivered = |delivered: bool| {
             self.update(|st, _| {
                 if let Some(&index) = st.index.get(&item) {
-                    st.items[index].skip_delivered = true;
+                    st.items[index].skip_delivered = delivered;
                 }
             });
+        };
+        // From the moment the call starts the item may only report a
+        // terminal status (also from inside the call, or from another
+        // thread). A handler that refuses the skip keeps working on it.
+        set_delivered(true);
+        if handler
+            .set_item_status(item, SyncMgrStatus::Skipped)
+            .is_err()
+        {
+            set_delivered(false);
         }
     }
 
@@ -934,12 +953,15 @@ impl Session {
         rule: Rule,
         which: fn(&mut State) -> &mut Completion,
         code: HResult,
+        on_accept: fn(&mut State, HResult),
     ) -> Result<(), CallbackError> {
         let result = self.update(|st, events| {
             self.check_not_released(st, events, released, call, None)?;
             let completion = which(st);
             let before = *completion;
-            if !completion.arrive(code) {
+            if completion.arrive(code) {
+                on_accept(st, code);
+            } else {
                 let got = match before {
                     Completion::Arrived(first) => {
                         format!("a second completion ({first} then {code})")
@@ -1170,7 +1192,10 @@ impl Session {
         let status = report.status();
         let (opened, phase) = (st.items[index].opened, st.items[index].phase);
         let status_text = |s: Option<SyncMgrStatus>| s.map_or_else(String::new, |s| s.to_string());
-        if !opened && status.is_some_and(SyncMgrStatus::is_terminal) {
+        // An item skipped before it started may acknowledge with a terminal
+        // first report: §G.2 #18 allows nothing else.
+        let skip_delivered = st.items[index].skip_delivered;
+        if !opened && !skip_delivered && status.is_some_and(SyncMgrStatus::is_terminal) {
             self.breach(
                 st,
                 events,
@@ -1366,6 +1391,7 @@ impl SyncCallback for Endpoint {
             Rule::SHOW_PROPERTIES_COMPLETED_ONCE,
             State::show_properties,
             outcome,
+            |_, _| {},
         )
     }
 
@@ -1376,10 +1402,9 @@ impl SyncCallback for Endpoint {
             Rule::PREPARE_COMPLETED_ONCE,
             State::prepare,
             outcome,
+            // A failed preparation ends the cycle: no Synchronize, no progress.
+            |st, code| st.progress_open &= code.is_s_ok(),
         );
-        if !outcome.is_s_ok() {
-            self.session.update(|st, _| st.progress_open = false);
-        }
         result
     }
 
@@ -1390,8 +1415,8 @@ impl SyncCallback for Endpoint {
             Rule::SYNCHRONIZE_COMPLETED_ONCE,
             State::synchronize,
             outcome,
+            |st, _| st.progress_open = false,
         );
-        self.session.update(|st, _| st.progress_open = false);
         result
     }
 
@@ -1400,7 +1425,9 @@ impl SyncCallback for Endpoint {
         outcome: HResult,
         retry_items: &[ItemId],
     ) -> Result<(), CallbackError> {
-        if outcome == HResult::S_SYNCMGR_RETRYSYNC {
+        // A retry without items breaks §G.2 #19, but the completion still
+        // ends the show-error cycle (as a plain completion).
+        let retry = if outcome == HResult::S_SYNCMGR_RETRYSYNC {
             self.session.update(|st, events| {
                 if retry_items.is_empty() {
                     self.session.breach(
@@ -1416,15 +1443,19 @@ impl SyncCallback for Endpoint {
                 }
                 st.retry_items = Some(retry_items.to_vec());
                 Ok(())
-            })?;
-        }
-        self.session.complete(
+            })
+        } else {
+            Ok(())
+        };
+        let completed = self.session.complete(
             self.released(),
             "ShowErrorCompleted",
             Rule::SHOW_ERROR_COMPLETED_ONCE,
             State::show_error,
             outcome,
-        )
+            |_, _| {},
+        );
+        retry.and(completed)
     }
 
     fn enable_modeless(&self, enable: bool) -> Result<ModelessAnswer, CallbackError> {
