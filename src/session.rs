@@ -1396,7 +1396,7 @@ impl SyncCallback for Endpoint {
     }
 
     fn prepare_for_sync_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
-        let result = self.session.complete(
+        self.session.complete(
             self.released(),
             "PrepareForSyncCompleted",
             Rule::PREPARE_COMPLETED_ONCE,
@@ -1404,20 +1404,18 @@ impl SyncCallback for Endpoint {
             outcome,
             // A failed preparation ends the cycle: no Synchronize, no progress.
             |st, code| st.progress_open &= code.is_s_ok(),
-        );
-        result
+        )
     }
 
     fn synchronize_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
-        let result = self.session.complete(
+        self.session.complete(
             self.released(),
             "SynchronizeCompleted",
             Rule::SYNCHRONIZE_COMPLETED_ONCE,
             State::synchronize,
             outcome,
             |st, _| st.progress_open = false,
-        );
-        result
+        )
     }
 
     fn show_error_completed(
