@@ -167,6 +167,8 @@ pub use status::SyncMgrStatus;
 const _: () = {
     const fn assert_send_sync<T: ?Sized + Send + Sync>() {}
     assert_send_sync::<CallbackSlot>();
+    assert_send_sync::<Session>();
+    assert_send_sync::<ProgressReporter>();
     assert_send_sync::<Host>();
     assert_send_sync::<dyn SyncCallback>();
     assert_send_sync::<dyn SyncHandler>();
