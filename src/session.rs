@@ -1093,7 +1093,10 @@ impl Session {
                 // answer cannot always avoid this, so even a strict host
                 // answers CANCELALL (the report is not applied) rather than
                 // an error: the thread learns to stop.
-                let answered = Self::answer(st, index);
+                // Only the strict answer is given here: answering marks the
+                // item cancel-answered, which must not colour the lenient
+                // check of this same report (§G.3 #22 needs an earlier answer).
+                let answered = self.strict().then(|| Self::answer(st, index));
                 self.record(
                     st,
                     events,
@@ -1102,9 +1105,9 @@ impl Session {
                     Some(item),
                     "no new item after CANCELALL",
                     "a Progress opening a new item",
-                    self.strict().then_some(answered),
+                    answered,
                 );
-                if self.strict() {
+                if let Some(answered) = answered {
                     return Ok(answered);
                 }
             }
