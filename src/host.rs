@@ -24,7 +24,7 @@
 //!   or it finds the reason when it is spawned.
 //! - A handler panic stays on its session's thread. Every handler method
 //!   runs under `catch_unwind`, and a panic becomes that method's
-//!   [`HandlerError::Failed`] (`E_FAIL`, "handler panicked in …"), the way a
+//!   [`HandlerError::Failed`](crate::HandlerError::Failed) (`E_FAIL`, "handler panicked in …"), the way a
 //!   COM edge turns a panic into an error `HRESULT`. The session then ends
 //!   the cycle as for any failing handler (the host finishes the handler's
 //!   open items, releases the callback and any modeless grant) and
@@ -157,7 +157,7 @@ impl Host {
     ///
     /// The thread is named `syncmgr-host-N`, N counting this host's sessions
     /// from 1. A panic in a handler method becomes that method's
-    /// [`HandlerError::Failed`] (the session catches it), so the session ends
+    /// [`HandlerError::Failed`](crate::HandlerError::Failed) (the session catches it), so the session ends
     /// its cycle as for any failing handler (see [`HostedSession::join`]).
     /// The process's panic hook still runs: the default hook prints the
     /// panic message to stderr.
@@ -278,7 +278,7 @@ impl HostedSession {
     /// Wait for the session to end and return how it ended.
     ///
     /// A handler that panicked gives [`SessionOutcome::HandlerFailed`] for
-    /// the method that panicked, with a [`HandlerError::Failed`] whose reason
+    /// the method that panicked, with a [`HandlerError::Failed`](crate::HandlerError::Failed) whose reason
     /// starts with "handler panicked in ". Never panics itself.
     pub fn join(self) -> SessionOutcome {
         self.thread
