@@ -730,6 +730,11 @@ impl Session {
     /// returned) and delivered when it does; once no window can open, it is
     /// **refused**. From then on the item may only report a terminal status.
     ///
+    /// The window is checked when the request arrives and the call is made
+    /// outside the session lock, so a completion that the handler sends at
+    /// that very moment may reach the host just before the handler receives
+    /// the skip.
+    ///
     /// # Errors
     ///
     /// [`SessionError::UnknownItem`], [`SessionError::NotInSyncSet`],
