@@ -52,7 +52,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread::{self, JoinHandle};
 
 use crate::guard::panic_error;
-use crate::session::ModelessArbiter;
+use crate::session::{ModelessArbiter, finished_of, mean_fraction};
 use crate::sync::{Arc, Mutex};
 use crate::{
     CancelReason, Session, SessionConfig, SessionOutcome, SessionPhase, SessionSnapshot,
@@ -309,23 +309,13 @@ impl HostSnapshot {
     /// same, whichever session it belongs to). 0.0 when no session has a
     /// synchronize set yet.
     pub fn overall(&self) -> f64 {
-        let (sum, count) = self
-            .sessions
-            .iter()
-            .flat_map(|s| s.items.iter().filter(|i| i.in_sync_set))
-            .fold((0.0, 0usize), |(sum, count), item| {
-                (sum + item.fraction(), count + 1)
-            });
-        if count == 0 { 0.0 } else { sum / count as f64 }
+        mean_fraction(self.sessions.iter().flat_map(SessionSnapshot::sync_set))
     }
 
     /// Items of all synchronize sets that have finished, and how many there
     /// are.
     pub fn finished(&self) -> (usize, usize) {
-        self.sessions
-            .iter()
-            .map(SessionSnapshot::finished)
-            .fold((0, 0), |(done, total), (d, t)| (done + d, total + t))
+        finished_of(self.sessions.iter().flat_map(SessionSnapshot::sync_set))
     }
 }
 

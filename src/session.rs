@@ -305,31 +305,37 @@ pub struct SessionSnapshot {
 }
 
 impl SessionSnapshot {
-    /// Items of the synchronize set that have finished, and how many there are.
-    pub fn finished(&self) -> (usize, usize) {
-        let set = self.items.iter().filter(|i| i.in_sync_set);
-        let (mut finished, mut total) = (0, 0);
-        for item in set {
-            total += 1;
-            finished += usize::from(item.phase.is_terminal());
-        }
-        (finished, total)
+    /// The items of the current (or last) synchronize set.
+    pub fn sync_set(&self) -> impl Iterator<Item = &ItemSnapshot> {
+        self.items.iter().filter(|i| i.in_sync_set)
     }
 
-    /// Overall progress of the synchronize set, from 0.0 to 1.0.
-    pub fn overall(&self) -> f64 {
-        let set: Vec<f64> = self
-            .items
-            .iter()
-            .filter(|i| i.in_sync_set)
-            .map(ItemSnapshot::fraction)
-            .collect();
-        if set.is_empty() {
-            0.0
-        } else {
-            set.iter().sum::<f64>() / set.len() as f64
-        }
+    /// Items of the synchronize set that have finished, and how many there are.
+    pub fn finished(&self) -> (usize, usize) {
+        finished_of(self.sync_set())
     }
+
+    /// Overall progress of the synchronize set, from 0.0 to 1.0 (0.0 when
+    /// the set is empty).
+    pub fn overall(&self) -> f64 {
+        mean_fraction(self.sync_set())
+    }
+}
+
+/// How many of `items` have finished, and how many there are.
+pub(crate) fn finished_of<'a>(items: impl IntoIterator<Item = &'a ItemSnapshot>) -> (usize, usize) {
+    items.into_iter().fold((0, 0), |(done, total), item| {
+        (done + usize::from(item.phase.is_terminal()), total + 1)
+    })
+}
+
+/// The mean [`ItemSnapshot::fraction`] of `items`, each item counting the
+/// same; 0.0 for no items.
+pub(crate) fn mean_fraction<'a>(items: impl IntoIterator<Item = &'a ItemSnapshot>) -> f64 {
+    let (sum, count) = items.into_iter().fold((0.0, 0usize), |(sum, count), item| {
+        (sum + item.fraction(), count + 1)
+    });
+    if count == 0 { 0.0 } else { sum / count as f64 }
 }
 
 /// The violations of one session, rendered for people.
