@@ -31,6 +31,7 @@ use crate::{Rule, SyncMgrStatus};
 /// - A terminal state absorbs every report except `FAILED` (a late failure,
 ///   such as a commit that failed after the data was copied, is tolerated).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum ItemPhase {
     /// Not started.
     Pending,
@@ -82,6 +83,21 @@ impl ItemPhase {
         Self::Stopped,
         Self::Deleted,
     ];
+
+    /// The phase's position in [`ItemPhase::ALL`] (0 for `Pending`), for
+    /// storing a phase in an atomic.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The phase at `index` in [`ItemPhase::ALL`], if there is one.
+    pub const fn from_index(index: usize) -> Option<Self> {
+        if index < Self::ALL.len() {
+            Some(Self::ALL[index])
+        } else {
+            None
+        }
+    }
 
     /// The phase a status names.
     pub const fn of(status: SyncMgrStatus) -> Self {

@@ -166,9 +166,13 @@ pub use status::SyncMgrStatus;
 /// Public types that cross threads are `Send + Sync`; checked at compile time.
 const _: () = {
     const fn assert_send_sync<T: ?Sized + Send + Sync>() {}
+    const fn assert_send<T: ?Sized + Send>() {}
     assert_send_sync::<CallbackSlot>();
     assert_send_sync::<Session>();
     assert_send_sync::<ProgressReporter>();
+    assert_send::<ItemReporter<'static>>();
+    assert_send_sync::<ReportError>();
+    assert_send_sync::<Cancelled>();
     assert_send_sync::<Host>();
     assert_send_sync::<dyn SyncCallback>();
     assert_send_sync::<dyn SyncHandler>();

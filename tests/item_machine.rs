@@ -112,3 +112,13 @@ fn violation_message_names_rule_and_move() {
         "{text}"
     );
 }
+
+#[test]
+fn index_round_trips_and_rejects_out_of_range() {
+    for (position, phase) in ItemPhase::ALL.into_iter().enumerate() {
+        assert_eq!(phase.index(), position);
+        assert_eq!(ItemPhase::from_index(position), Some(phase));
+    }
+    assert_eq!(ItemPhase::from_index(ItemPhase::ALL.len()), None);
+    assert_eq!(ItemPhase::from_index(usize::MAX), None);
+}
