@@ -714,9 +714,6 @@ impl fmt::Debug for ItemReporter<'_> {
     }
 }
 
-/// The reporter is shared between threads; an item reporter moves between
-/// them. Checked at compile time.
-
 #[cfg(test)]
 mod tests {
     use super::*;

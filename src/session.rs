@@ -921,16 +921,19 @@ impl Session {
                 })
             }
         };
-        let violation = Violation {
-            rule,
-            call,
-            item,
-            expected,
-            got,
-            answered: error.as_ref().map(CallbackError::hresult),
-        };
-        st.violations.push(violation.clone());
-        events.push(SessionEvent::ViolationRecorded(violation));
+        let answered = error.as_ref().map(CallbackError::hresult);
+        Self::record(
+            st,
+            events,
+            Violation {
+                rule,
+                call,
+                item,
+                expected,
+                got,
+                answered,
+            },
+        );
         error.map_or(Ok(()), Err)
     }
 
@@ -1108,15 +1111,17 @@ impl Session {
                 // item cancel-answered, which must not colour the lenient
                 // check of this same report (§G.3 #22 needs an earlier answer).
                 let answered = self.strict().then(|| Self::answer(st, index));
-                self.record(
+                Self::record(
                     st,
                     events,
-                    Rule::NO_NEW_ITEM_AFTER_CANCEL_ALL,
-                    call,
-                    Some(item),
-                    "no new item after CANCELALL",
-                    "a Progress opening a new item",
-                    answered,
+                    Violation {
+                        rule: Rule::NO_NEW_ITEM_AFTER_CANCEL_ALL,
+                        call,
+                        item: Some(item),
+                        expected: "no new item after CANCELALL".into(),
+                        got: "a Progress opening a new item".into(),
+                        answered: answered.map(CancelDecision::to_hresult),
+                    },
                 );
                 if let Some(answered) = answered {
                     return Ok(answered);
@@ -1140,29 +1145,8 @@ impl Session {
         self.shared.config.mode == Mode::Strict
     }
 
-    /// Record a violation that is never answered with an error: either
-    /// tolerated in both modes (`answered` is `None`) or answered with the
-    /// pending cancel decision.
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        &self,
-        st: &mut State,
-        events: &mut Vec<SessionEvent>,
-        rule: Rule,
-        call: &'static str,
-        item: Option<ItemId>,
-        expected: impl Into<String>,
-        got: impl Into<String>,
-        answered: Option<CancelDecision>,
-    ) {
-        let violation = Violation {
-            rule,
-            call,
-            item,
-            expected: expected.into(),
-            got: got.into(),
-            answered: answered.map(CancelDecision::to_hresult),
-        };
+    /// Record `violation` and publish it (after the lock is released).
+    fn record(st: &mut State, events: &mut Vec<SessionEvent>, violation: Violation) {
         st.violations.push(violation.clone());
         events.push(SessionEvent::ViolationRecorded(violation));
     }
@@ -1241,15 +1225,17 @@ impl Session {
                     _ => "an increasing progress value".to_owned(),
                 };
                 let answered = self.strict().then(|| Self::answer(st, index));
-                self.record(
+                Self::record(
                     st,
                     events,
-                    Rule::CANCELLED_ITEM_ENDS,
-                    call,
-                    Some(id),
-                    "STOPPED, SKIPPED or FAILED after a cancel",
-                    got,
-                    answered,
+                    Violation {
+                        rule: Rule::CANCELLED_ITEM_ENDS,
+                        call,
+                        item: Some(id),
+                        expected: "STOPPED, SKIPPED or FAILED after a cancel".into(),
+                        got,
+                        answered: answered.map(CancelDecision::to_hresult),
+                    },
                 );
                 if answered.is_some() {
                     return Ok(false);
@@ -1303,15 +1289,17 @@ impl Session {
         if let (true, Some(value), Some(max)) = (changes_range, value, max)
             && value > max
         {
-            self.record(
+            Self::record(
                 st,
                 events,
-                Rule::VALUE_WITHIN_MAX,
-                call,
-                Some(id),
-                format!("a value of at most {max}"),
-                format!("value {value}"),
-                None,
+                Violation {
+                    rule: Rule::VALUE_WITHIN_MAX,
+                    call,
+                    item: Some(id),
+                    expected: format!("a value of at most {max}"),
+                    got: format!("value {value}"),
+                    answered: None,
+                },
             );
         }
         let record = &st.items[index];
@@ -1321,15 +1309,17 @@ impl Session {
             && still_updating
             && new < old
         {
-            self.record(
+            Self::record(
                 st,
                 events,
-                Rule::VALUE_WITHIN_MAX,
-                call,
-                Some(id),
-                format!("a value of at least {old} while updating"),
-                format!("value {new}"),
-                None,
+                Violation {
+                    rule: Rule::VALUE_WITHIN_MAX,
+                    call,
+                    item: Some(id),
+                    expected: format!("a value of at least {old} while updating"),
+                    got: format!("value {new}"),
+                    answered: None,
+                },
             );
         }
 
