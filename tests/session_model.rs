@@ -51,16 +51,17 @@
 //!   any `Progress` call, also one naming an item outside the set that a
 //!   lenient host answers — no later call may open a new item.
 
+mod support;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
+use support::{Capture, Fake, config};
 use syncmgr::{
-    CallbackSlot, CancelDecision, CancelReason, HResult, HandlerAnswer, HandlerError, HandlerInfo,
-    ItemEnumeration, ItemId, ItemPhase, Mode, ProgressItem, Session, SessionConfig, SessionError,
-    SessionEvent, SessionOutcome, SyncCallback, SyncHandler, SyncItem, SyncMgrFlags, SyncMgrStatus,
-    WindowHandle,
+    CancelDecision, CancelReason, HResult, ItemId, ItemPhase, Mode, ProgressItem, Session,
+    SessionError, SessionEvent, SessionOutcome, SyncCallback, SyncMgrStatus,
 };
 
 /// `ItemFinished` events per item: the status and whether the host finished it.
@@ -74,8 +75,9 @@ type StartedEvents = Arc<Mutex<HashMap<ItemId, usize>>>;
 
 /// The item a step names: indices below the item count are enumerated items;
 /// the index equal to the count names an item the session does not know.
+/// The fake enumerates `support::item(1)..=item(n)`.
 fn item_id(index: usize) -> ItemId {
-    ItemId::from_u128(0x5E55_1000 + index as u128)
+    support::item(index as u128 + 1)
 }
 
 /// One progress report; each field present or absent.
@@ -481,114 +483,54 @@ impl Model {
 }
 
 // ---------------------------------------------------------------------------
-// The scripted handler.
+// The scripted handler: a [`Fake`] whose `Synchronize` plays the script.
 
-struct ScriptedHandler {
-    callback: CallbackSlot,
-    items: usize,
-    script: Vec<Step>,
-    session: Session,
-    answers: Mutex<Vec<Answer>>,
-}
-
-impl ScriptedHandler {
-    fn run_script(&self) {
-        let mut answers = Vec::new();
-        let mut completed = false;
-        for step in &self.script {
-            let answer = match *step {
-                Step::Progress { item, report } => {
-                    let report = report.map(Report::build);
-                    match self.callback.progress(item_id(item), report.as_ref()) {
-                        Ok(decision) => Answer::Decision(decision),
-                        Err(error) => Answer::Refused(error.hresult()),
+/// Play `script` inside `Synchronize`: reports through the fake's callback
+/// slot, the user's cancels through `session`, and `SynchronizeCompleted(S_OK)`
+/// at the end unless the script completed. Returns what every step got back,
+/// in order.
+fn run_script(handler: &Fake, script: &[Step], session: &Session) -> Vec<Answer> {
+    let mut answers = Vec::new();
+    let mut completed = false;
+    for step in script {
+        let answer = match *step {
+            Step::Progress { item, report } => {
+                match handler.progress(item_id(item), report.map(Report::build)) {
+                    Ok(decision) => Answer::Decision(decision),
+                    Err(error) => Answer::Refused(error.hresult()),
+                }
+            }
+            Step::CancelItem(item) => {
+                match session.cancel_item(item_id(item), CancelReason::User) {
+                    Ok(()) => Answer::Done,
+                    Err(SessionError::UnknownItem(id)) if id == item_id(item) => {
+                        Answer::UnknownItem
                     }
+                    Err(other) => panic!("cancel_item({item}) failed with {other}"),
                 }
-                Step::CancelItem(item) => {
-                    match self.session.cancel_item(item_id(item), CancelReason::User) {
-                        Ok(()) => Answer::Done,
-                        Err(SessionError::UnknownItem(id)) if id == item_id(item) => {
-                            Answer::UnknownItem
-                        }
-                        Err(other) => panic!("cancel_item({item}) failed with {other}"),
-                    }
+            }
+            Step::CancelAll => {
+                session.cancel_all(CancelReason::User);
+                Answer::Done
+            }
+            Step::Complete(code) => {
+                completed = true;
+                match handler.cb().synchronize_completed(code) {
+                    Ok(()) => Answer::Done,
+                    Err(error) => Answer::Refused(error.hresult()),
                 }
-                Step::CancelAll => {
-                    self.session.cancel_all(CancelReason::User);
-                    Answer::Done
-                }
-                Step::Complete(code) => {
-                    completed = true;
-                    match self.callback.synchronize_completed(code) {
-                        Ok(()) => Answer::Done,
-                        Err(error) => Answer::Refused(error.hresult()),
-                    }
-                }
-            };
-            answers.push(answer);
-        }
-        if !completed {
-            let answer = match self.callback.synchronize_completed(HResult::S_OK) {
-                Ok(()) => Answer::Done,
-                Err(error) => Answer::Refused(error.hresult()),
-            };
-            answers.push(answer);
-        }
-        *self.answers.lock().unwrap() = answers;
+            }
+        };
+        answers.push(answer);
     }
-}
-
-fn handler_error(error: impl std::fmt::Display) -> HandlerError {
-    HandlerError::failed(error.to_string())
-}
-
-impl SyncHandler for ScriptedHandler {
-    fn initialize(
-        &self,
-        _flags: SyncMgrFlags,
-        _cookie: Option<&[u8]>,
-    ) -> Result<HandlerAnswer, HandlerError> {
-        Ok(HandlerAnswer::Accept)
+    if !completed {
+        let answer = match handler.cb().synchronize_completed(HResult::S_OK) {
+            Ok(()) => Answer::Done,
+            Err(error) => Answer::Refused(error.hresult()),
+        };
+        answers.push(answer);
     }
-
-    fn handler_info(&self) -> Result<HandlerInfo, HandlerError> {
-        HandlerInfo::new("scripted").map_err(handler_error)
-    }
-
-    fn enum_items(&self) -> Result<ItemEnumeration, HandlerError> {
-        let items = (0..self.items)
-            .map(|i| SyncItem::new(item_id(i), format!("item {i}")).map_err(handler_error))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(ItemEnumeration::complete(items))
-    }
-
-    fn set_progress_callback(
-        &self,
-        callback: Option<Arc<dyn SyncCallback>>,
-    ) -> Result<(), HandlerError> {
-        self.callback.set(callback);
-        Ok(())
-    }
-
-    fn prepare_for_sync(
-        &self,
-        _items: &[ItemId],
-        _parent: WindowHandle,
-    ) -> Result<HandlerAnswer, HandlerError> {
-        self.callback
-            .prepare_for_sync_completed(HResult::S_OK)
-            .map_err(handler_error)?;
-        Ok(HandlerAnswer::Accept)
-    }
-
-    fn synchronize(&self, _parent: WindowHandle) -> Result<(), HandlerError> {
-        self.run_script();
-        Ok(())
-    }
-
-    fn set_item_status(&self, _item: ItemId, _status: SyncMgrStatus) -> Result<(), HandlerError> {
-        Ok(())
-    }
+    answers
 }
 
 // ---------------------------------------------------------------------------
@@ -633,10 +575,7 @@ fn predict(items: usize, script: &[Step], mode: Mode) -> Observed {
 }
 
 fn observe(items: usize, script: &[Step], mode: Mode) -> Observed {
-    let session = Session::new(SessionConfig {
-        mode,
-        ..SessionConfig::default()
-    });
+    let session = Session::new(config(mode));
     let events: FinishedEvents = Arc::default();
     let started: StartedEvents = Arc::default();
     let (sink, started_sink) = (events.clone(), started.clone());
@@ -656,14 +595,19 @@ fn observe(items: usize, script: &[Step], mode: Mode) -> Observed {
         }
         _ => {}
     });
-    let handler = Arc::new(ScriptedHandler {
-        callback: CallbackSlot::new(),
-        items,
-        script: script.to_vec(),
-        session: session.clone(),
-        answers: Mutex::new(Vec::new()),
-    });
-    let outcome = session.run(handler.clone());
+    let answers = Capture::new();
+    let handler = {
+        let (script, session, sink) = (script.to_vec(), session.clone(), answers.clone());
+        Fake::builder(items as u128)
+            .on_synchronize(move |h| {
+                run_script(h, &script, &session)
+                    .into_iter()
+                    .for_each(|answer| sink.push(answer));
+                Ok(())
+            })
+            .build()
+    };
+    let outcome = session.run(handler);
     let snapshot = session.snapshot();
     assert_eq!(
         snapshot.items.iter().map(|i| i.id).collect::<Vec<_>>(),
@@ -672,9 +616,8 @@ fn observe(items: usize, script: &[Step], mode: Mode) -> Observed {
     );
     let mut events = events.lock().unwrap();
     let mut started = started.lock().unwrap();
-    let answers = std::mem::take(&mut *handler.answers.lock().unwrap());
     let observed = Observed {
-        answers,
+        answers: answers.get(),
         breaches: session
             .violations()
             .iter()

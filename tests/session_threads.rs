@@ -28,6 +28,7 @@
 //! handler thread before it calls `Progress`.
 
 mod common;
+mod support;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -36,11 +37,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::within;
+use support::{Fake, config};
 use syncmgr::{
-    CallbackSlot, CancelDecision, CancelReason, HResult, HandlerAnswer, HandlerError, HandlerInfo,
-    ItemEnumeration, ItemId, ItemPhase, Mode, ProgressItem, Session, SessionConfig, SessionEvent,
-    SessionOutcome, SessionSnapshot, SyncCallback, SyncHandler, SyncItem, SyncMgrFlags,
-    SyncMgrStatus, WindowHandle,
+    CallbackSlot, CancelDecision, CancelReason, HResult, ItemId, ItemPhase, Mode, ProgressItem,
+    Session, SessionEvent, SessionOutcome, SessionSnapshot, SyncCallback, SyncMgrStatus,
 };
 
 /// `ItemFinished` events per item: the status and whether the host finished it.
@@ -59,8 +59,9 @@ const ITEMS: usize = THREADS * PER_THREAD;
 const STEPS: i32 = 8;
 const ITERATIONS: u64 = 5;
 
+/// The fake enumerates `support::item(1)..=item(ITEMS)`.
 fn item_id(index: usize) -> ItemId {
-    ItemId::from_u128(0x7D_0000 + index as u128)
+    support::item(index as u128 + 1)
 }
 
 /// A small xorshift generator: the test needs no cryptographic randomness,
@@ -113,8 +114,10 @@ struct ItemTrace {
     answers: Vec<ProgressAnswer>,
 }
 
-struct Threaded {
-    callback: CallbackSlot,
+/// What the handler's threads share, and what they found. The handler is a
+/// [`Fake`] whose `Synchronize` runs [`Threads::work`] on `THREADS` threads
+/// against its callback slot.
+struct Threads {
     user: Arc<UserDone>,
     running: AtomicBool,
     /// A handler thread received CANCELALL (on any call): no thread begins
@@ -130,10 +133,9 @@ struct Threaded {
     calls: AtomicUsize,
 }
 
-impl Threaded {
+impl Threads {
     fn new(user: Arc<UserDone>) -> Self {
         Self {
-            callback: CallbackSlot::new(),
             user,
             running: AtomicBool::new(false),
             stop_all: AtomicBool::new(false),
@@ -152,20 +154,20 @@ impl Threaded {
         }
     }
 
-    /// `Progress(index, report)`, checking the answer against what the user
-    /// thread had finished before the call began, and noting it in
-    /// `answers`. A CANCELALL answer stops every thread from beginning a new
-    /// item.
+    /// `Progress(index, report)` through `callback`, checking the answer
+    /// against what the user thread had finished before the call began, and
+    /// noting it in `answers`. A CANCELALL answer stops every thread from
+    /// beginning a new item.
     fn progress(
         &self,
+        callback: &CallbackSlot,
         index: usize,
         report: &ProgressItem,
         answers: &mut Vec<ProgressAnswer>,
     ) -> ProgressAnswer {
         let cancelled = self.user.cancelled[index].load(Ordering::SeqCst);
         let cancel_all = self.user.cancel_all.load(Ordering::SeqCst);
-        let answer = self
-            .callback
+        let answer = callback
             .progress(item_id(index), Some(report))
             .map_err(|e| e.hresult());
         self.calls.fetch_add(1, Ordering::Relaxed);
@@ -202,7 +204,7 @@ impl Threaded {
 
     /// One handler thread: its items in order, UPDATING with increasing
     /// values; STOPPED on a cancel; no new item after CANCELALL.
-    fn work(&self, thread: usize) {
+    fn work(&self, callback: &CallbackSlot, thread: usize) {
         for index in thread * PER_THREAD..(thread + 1) * PER_THREAD {
             if self.stop_all.load(Ordering::SeqCst) {
                 return;
@@ -218,14 +220,16 @@ impl Threaded {
                     .max(STEPS)
                     .build()
                     .expect("a valid report");
-                match self.progress(index, &report, &mut answers) {
+                match self.progress(callback, index, &report, &mut answers) {
                     Ok(CancelDecision::Continue) => thread::yield_now(),
                     Ok(_) => {
                         let stopped = ProgressItem::with_status(SyncMgrStatus::Stopped);
-                        seen = Some(match self.progress(index, &stopped, &mut answers) {
-                            Ok(_) => Seen::Stopped,
-                            Err(code) => Seen::Refused(code),
-                        });
+                        seen = Some(
+                            match self.progress(callback, index, &stopped, &mut answers) {
+                                Ok(_) => Seen::Stopped,
+                                Err(code) => Seen::Refused(code),
+                            },
+                        );
                         break;
                     }
                     Err(code) => {
@@ -239,7 +243,7 @@ impl Threaded {
             }
             let seen = seen.unwrap_or_else(|| {
                 let done = ProgressItem::with_status(SyncMgrStatus::Succeeded);
-                match self.progress(index, &done, &mut answers) {
+                match self.progress(callback, index, &done, &mut answers) {
                     Ok(answer) => Seen::Succeeded(answer),
                     Err(code) => Seen::Refused(code),
                 }
@@ -256,71 +260,31 @@ impl Threaded {
     }
 }
 
-fn handler_error(error: impl std::fmt::Display) -> HandlerError {
-    HandlerError::failed(error.to_string())
-}
-
-impl SyncHandler for Threaded {
-    fn initialize(
-        &self,
-        _flags: SyncMgrFlags,
-        _cookie: Option<&[u8]>,
-    ) -> Result<HandlerAnswer, HandlerError> {
-        Ok(HandlerAnswer::Accept)
-    }
-
-    fn handler_info(&self) -> Result<HandlerInfo, HandlerError> {
-        HandlerInfo::new("threaded").map_err(handler_error)
-    }
-
-    fn enum_items(&self) -> Result<ItemEnumeration, HandlerError> {
-        let items = (0..ITEMS)
-            .map(|i| SyncItem::new(item_id(i), format!("item {i}")).map_err(handler_error))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(ItemEnumeration::complete(items))
-    }
-
-    fn set_progress_callback(
-        &self,
-        callback: Option<Arc<dyn SyncCallback>>,
-    ) -> Result<(), HandlerError> {
-        self.callback.set(callback);
-        Ok(())
-    }
-
-    fn prepare_for_sync(
-        &self,
-        _items: &[ItemId],
-        _parent: WindowHandle,
-    ) -> Result<HandlerAnswer, HandlerError> {
-        self.callback
-            .prepare_for_sync_completed(HResult::S_OK)
-            .map_err(handler_error)?;
-        Ok(HandlerAnswer::Accept)
-    }
-
-    fn synchronize(&self, _parent: WindowHandle) -> Result<(), HandlerError> {
-        self.running.store(true, Ordering::SeqCst);
-        thread::scope(|scope| {
-            for thread in 0..THREADS {
-                scope.spawn(move || self.work(thread));
-            }
-        });
-        self.callback
-            .synchronize_completed(HResult::S_OK)
-            .map_err(handler_error)
-    }
-
-    fn set_item_status(&self, _item: ItemId, _status: SyncMgrStatus) -> Result<(), HandlerError> {
-        Ok(())
-    }
+/// The handler: [`Fake`]'s defaults, with a `Synchronize` that runs
+/// `threads` and then completes.
+fn threaded_fake(threads: &Arc<Threads>) -> Arc<Fake> {
+    let threads = Arc::clone(threads);
+    Fake::builder(ITEMS as u128)
+        .on_synchronize(move |h| {
+            threads.running.store(true, Ordering::SeqCst);
+            let threads: &Threads = &threads;
+            thread::scope(|scope| {
+                for thread in 0..THREADS {
+                    scope.spawn(move || threads.work(h.cb(), thread));
+                }
+            });
+            h.cb()
+                .synchronize_completed(HResult::S_OK)
+                .map_err(support::refused)
+        })
+        .build()
 }
 
 /// The user: cancels random items with short pauses while the handler
 /// runs, then cancels everything.
-fn user(session: &Session, handler: &Threaded, rng: &mut Rng) {
+fn user(session: &Session, threads: &Threads, rng: &mut Rng) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !handler.running.load(Ordering::SeqCst) {
+    while !threads.running.load(Ordering::SeqCst) {
         assert!(Instant::now() < deadline, "synchronize never started");
         thread::yield_now();
     }
@@ -330,11 +294,11 @@ fn user(session: &Session, handler: &Threaded, rng: &mut Rng) {
         session
             .cancel_item(item_id(index), CancelReason::User)
             .expect("a known item");
-        handler.user.cancelled[index].store(true, Ordering::SeqCst);
+        threads.user.cancelled[index].store(true, Ordering::SeqCst);
         pause(rng);
     }
     session.cancel_all(CancelReason::User);
-    handler.user.cancel_all.store(true, Ordering::SeqCst);
+    threads.user.cancel_all.store(true, Ordering::SeqCst);
 }
 
 fn pause(rng: &mut Rng) {
@@ -384,10 +348,7 @@ fn ui(session: &Session, done: &AtomicBool) -> usize {
 }
 
 fn run_once(mode: Mode, seed: u64) {
-    let session = Session::new(SessionConfig {
-        mode,
-        ..SessionConfig::default()
-    });
+    let session = Session::new(config(mode));
     let finished: FinishedEvents = Arc::default();
     let started: StartedEvents = Arc::default();
     let (sink, started_sink) = (finished.clone(), started.clone());
@@ -411,25 +372,26 @@ fn run_once(mode: Mode, seed: u64) {
         cancelled: (0..ITEMS).map(|_| AtomicBool::new(false)).collect(),
         cancel_all: AtomicBool::new(false),
     });
-    let handler = Arc::new(Threaded::new(user_done));
+    let threads = Arc::new(Threads::new(user_done));
+    let handler = threaded_fake(&threads);
     let done = Arc::new(AtomicBool::new(false));
 
     let user_thread = {
-        let (session, handler) = (session.clone(), handler.clone());
-        thread::spawn(move || user(&session, &handler, &mut Rng(seed)))
+        let (session, threads) = (session.clone(), threads.clone());
+        thread::spawn(move || user(&session, &threads, &mut Rng(seed)))
     };
     let ui_thread = {
         let (session, done) = (session.clone(), done.clone());
         thread::spawn(move || ui(&session, &done))
     };
-    let outcome = session.run(handler.clone());
+    let outcome = session.run(handler);
     // The user thread may still be cancelling once the handler is done; its
     // cancels then change nothing.
     user_thread.join().expect("the user thread");
     done.store(true, Ordering::SeqCst);
     let snapshots = ui_thread.join().expect("the UI thread");
     assert!(snapshots > 0);
-    assert!(handler.calls.load(Ordering::Relaxed) > 0);
+    assert!(threads.calls.load(Ordering::Relaxed) > 0);
 
     let context = format!("{mode:?}, seed {seed:#x}");
     assert_eq!(
@@ -439,7 +401,7 @@ fn run_once(mode: Mode, seed: u64) {
         },
         "{context}"
     );
-    let lost = handler.lost.lock().unwrap();
+    let lost = threads.lost.lock().unwrap();
     assert!(
         lost.is_empty(),
         "{context}: lost cancels:\n{}",
@@ -447,7 +409,7 @@ fn run_once(mode: Mode, seed: u64) {
     );
 
     let violations = session.violations();
-    let refused = handler.refused.lock().unwrap();
+    let refused = threads.refused.lock().unwrap();
     assert!(
         refused.is_empty(),
         "{context}: calls refused (item, code): {refused:?}; violations: {violations:?}"
@@ -457,7 +419,7 @@ fn run_once(mode: Mode, seed: u64) {
     // earlier call naming the same item, and this handler answers every
     // cancel with STOPPED.
     let strict = mode == Mode::Strict;
-    let traces = handler.traces.lock().unwrap();
+    let traces = threads.traces.lock().unwrap();
     let mut new_after_cancel_all = HashMap::<ItemId, usize>::new();
     for violation in &violations {
         if violation.rule.number() == 22
