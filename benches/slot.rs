@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-use syncmgr::{CallbackError, CallbackSlot, CancelDecision, ItemId, ProgressItem, SyncCallback};
+use syncmgr::{CallbackError, CallbackSlot, CancelDecision, ItemId, SyncCallback, SyncMgrProgress};
 
 struct Host;
 
@@ -16,7 +16,7 @@ impl SyncCallback for Host {
     fn progress(
         &self,
         item: ItemId,
-        _report: Option<&ProgressItem>,
+        _report: Option<&SyncMgrProgress>,
     ) -> Result<CancelDecision, CallbackError> {
         Ok(if item.is_null() {
             CancelDecision::CancelAll

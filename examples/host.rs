@@ -18,8 +18,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use syncmgr::{
     CallbackError, CallbackSlot, CancelReason, Cancelled, HResult, HandlerAnswer, HandlerError,
     HandlerInfo, Host, HostSnapshot, HostedSession, ItemEnumeration, ItemId, ItemPhase,
-    ItemSnapshot, Mode, ProgressItem, ProgressReporter, ReportError, SessionConfig, SessionOutcome,
-    SyncCallback, SyncHandler, SyncItem, SyncMgrFlags, SyncMgrStatus, WindowHandle,
+    ItemSnapshot, Mode, ProgressReporter, ReportError, SessionConfig, SessionOutcome, SyncCallback,
+    SyncHandler, SyncItem, SyncMgrFlags, SyncMgrProgress, SyncMgrStatus, WindowHandle,
 };
 
 /// How often the view pulls a snapshot.
@@ -146,7 +146,7 @@ impl Legacy {
     const STEPS: i32 = 10;
     const PACE: Duration = Duration::from_millis(60);
 
-    fn report(&self, item: ItemId, report: ProgressItem) -> Result<(), HandlerError> {
+    fn report(&self, item: ItemId, report: SyncMgrProgress) -> Result<(), HandlerError> {
         // An old handler that ignores the host's answers altogether.
         self.callback
             .progress(item, Some(&report))
@@ -156,7 +156,7 @@ impl Legacy {
 
     /// `SUCCEEDED` at `STEPS` of `STEPS`.
     fn finish(&self, item: ItemId) -> Result<(), HandlerError> {
-        let done = ProgressItem::builder()
+        let done = SyncMgrProgress::builder()
             .status(SyncMgrStatus::Succeeded)
             .value(Self::STEPS)
             .max(Self::STEPS)
@@ -167,7 +167,7 @@ impl Legacy {
 
     fn step(&self, item: ItemId, value: i32) -> Result<(), HandlerError> {
         thread::sleep(Self::PACE);
-        let report = ProgressItem::builder()
+        let report = SyncMgrProgress::builder()
             .status(SyncMgrStatus::Updating)
             .value(value)
             .max(Self::STEPS)
@@ -219,7 +219,7 @@ impl SyncHandler for Legacy {
         // 2. A value above the maximum reported earlier (the builder refuses
         //    value > max within one report, so the value comes alone).
         thread::sleep(Self::PACE);
-        let beyond = ProgressItem::builder()
+        let beyond = SyncMgrProgress::builder()
             .value(Self::STEPS + 5)
             .build()
             .map_err(|e| HandlerError::failed(e.to_string()))?;

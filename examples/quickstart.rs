@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use syncmgr::{
     CallbackError, CallbackSlot, CancelDecision, HResult, HandlerAnswer, HandlerError, HandlerInfo,
-    ItemEnumeration, ItemId, ProgressItem, SyncCallback, SyncEvent, SyncHandler, SyncItem,
-    SyncMgrFlags, SyncMgrStatus, SyncModifiers, WindowHandle,
+    ItemEnumeration, ItemId, SyncCallback, SyncEvent, SyncHandler, SyncItem, SyncMgrFlags,
+    SyncMgrProgress, SyncMgrStatus, SyncModifiers, WindowHandle,
 };
 
 const STEPS: i32 = 4;
@@ -38,7 +38,7 @@ impl AlbumHandler {
 
     /// Report one step and return the host's decision.
     fn report(&self, album: ItemId, step: i32) -> Result<CancelDecision, HandlerError> {
-        let report = ProgressItem::builder()
+        let report = SyncMgrProgress::builder()
             .status(SyncMgrStatus::Updating)
             .value(step)
             .max(STEPS)
@@ -52,7 +52,7 @@ impl AlbumHandler {
 
     fn finish(&self, album: ItemId, status: SyncMgrStatus) -> Result<(), HandlerError> {
         self.callback
-            .progress(album, Some(&ProgressItem::with_status(status)))
+            .progress(album, Some(&SyncMgrProgress::with_status(status)))
             .map(drop)
             .map_err(host_failed)
     }
@@ -169,7 +169,7 @@ impl SyncCallback for ConsoleHost {
     fn progress(
         &self,
         item: ItemId,
-        progress: Option<&ProgressItem>,
+        progress: Option<&SyncMgrProgress>,
     ) -> Result<CancelDecision, CallbackError> {
         let name = self
             .names

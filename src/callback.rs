@@ -2,7 +2,8 @@
 //! (`ISyncMgrSynchronizeCallback`, FACTS.md §A.4, §E.2).
 
 use crate::{
-    CallbackError, CancelDecision, ErrorId, HResult, ItemId, LogErrorInfo, LogLevel, ProgressItem,
+    CallbackError, CancelDecision, ErrorId, HResult, ItemId, LogErrorInfo, LogLevel,
+    SyncMgrProgress,
 };
 
 /// The host's answer to `EnableModeless(TRUE)`.
@@ -151,7 +152,7 @@ pub trait SyncCallback: Send + Sync {
     fn progress(
         &self,
         item: ItemId,
-        progress: Option<&ProgressItem>,
+        progress: Option<&SyncMgrProgress>,
     ) -> Result<CancelDecision, CallbackError>;
 
     /// `LogError(dwErrorLevel, pszErrorText, pSyncLogError)`: add an entry to

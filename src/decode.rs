@@ -68,6 +68,12 @@ pub enum DecodeError {
         /// The buffer length in UTF-16 units.
         limit: usize,
     },
+    /// A text that must not be empty is.
+    #[error("{field} is empty")]
+    Empty {
+        /// The field.
+        field: &'static str,
+    },
     /// A field whose presence bit is set but whose pointer or value is missing.
     #[error("{field} is flagged present by the mask but is missing")]
     MissingField {

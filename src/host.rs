@@ -88,7 +88,7 @@ struct HostState {
 /// use std::sync::Arc;
 /// use syncmgr::{
 ///     CallbackSlot, HResult, HandlerAnswer, HandlerError, HandlerInfo, Host, ItemEnumeration,
-///     ItemId, ProgressItem, SessionConfig, SessionOutcome, SyncCallback, SyncHandler,
+///     ItemId, SyncMgrProgress, SessionConfig, SessionOutcome, SyncCallback, SyncHandler,
 ///     SyncItem, SyncMgrFlags, SyncMgrStatus, WindowHandle,
 /// };
 ///
@@ -117,8 +117,8 @@ struct HostState {
 ///     fn synchronize(&self, _: WindowHandle) -> Result<(), HandlerError> {
 ///         assert!(!self.panics, "disk on fire");
 ///         let item = ItemId::from_u128(1);
-///         let _ = self.callback.progress(item, Some(&ProgressItem::with_status(SyncMgrStatus::Updating)));
-///         let _ = self.callback.progress(item, Some(&ProgressItem::with_status(SyncMgrStatus::Succeeded)));
+///         let _ = self.callback.progress(item, Some(&SyncMgrProgress::with_status(SyncMgrStatus::Updating)));
+///         let _ = self.callback.progress(item, Some(&SyncMgrProgress::with_status(SyncMgrStatus::Succeeded)));
 ///         let _ = self.callback.synchronize_completed(HResult::S_OK);
 ///         Ok(())
 ///     }

@@ -363,6 +363,47 @@ impl ErrorId {
     pub const ALL: ErrorId = Self::NULL;
 }
 
+/// The item a record is about, in the vocabulary of the generation that named
+/// it: a SyncMgr GUID or a Sync Center string id.
+///
+/// [`Violation`](crate::Violation)s and other records that every generation's
+/// host produces carry an `ItemKey`, so each host names items the way its
+/// handler does.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ItemKey {
+    /// A SyncMgr item (`REFSYNCMGRITEMID`).
+    Guid(ItemId),
+    /// A Sync Center item (`LPCWSTR pszItemID`).
+    Text(crate::sync_center::SyncCenterItemId),
+}
+
+impl From<ItemId> for ItemKey {
+    fn from(id: ItemId) -> Self {
+        Self::Guid(id)
+    }
+}
+
+impl From<crate::sync_center::SyncCenterItemId> for ItemKey {
+    fn from(id: crate::sync_center::SyncCenterItemId) -> Self {
+        Self::Text(id)
+    }
+}
+
+impl PartialEq<ItemId> for ItemKey {
+    fn eq(&self, other: &ItemId) -> bool {
+        matches!(self, Self::Guid(id) if id == other)
+    }
+}
+
+impl fmt::Display for ItemKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Guid(id) => fmt::Display::fmt(id, f),
+            Self::Text(id) => write!(f, "\"{id}\""),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

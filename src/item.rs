@@ -12,7 +12,8 @@ use crate::{Rule, SyncMgrStatus};
 /// ```text
 ///  Pending ──► Updating ⇄ UpdatingIndeterminate ──► terminal:
 ///     │           ▲  │                               Succeeded, Failed,
-///     │           │  ▼                               Skipped, Stopped, Deleted
+///     │           │  ▼                               Skipped, Stopped, Deleted,
+///     │           │  ▼                               Disconnected
 ///     │        Resuming ◄── Paused                   (absorbing; a later
 ///     └──────────────────────────────────────────►    Failed is tolerated)
 /// ```
@@ -53,6 +54,10 @@ pub enum ItemPhase {
     Stopped,
     /// Deleted (deprecated since Vista).
     Deleted,
+    /// Sync Center's `SYNCMGR_PS_DISCONNECTED`: the item could not be
+    /// reached. Terminal (§G.7 #41). No `SYNCMGRSTATUS` names it: reported to
+    /// a SyncMgr host it becomes `FAILED` (see [`ItemPhase::status`]).
+    Disconnected,
 }
 
 /// An illegal move of the item machine.
@@ -63,15 +68,15 @@ pub struct ItemViolation {
     pub rule: Rule,
     /// The phase the item was in.
     pub from: ItemPhase,
-    /// The status that was reported.
-    pub reported: SyncMgrStatus,
+    /// The phase the report asked for.
+    pub reported: ItemPhase,
     /// What could have been reported, in words.
     pub expected: &'static str,
 }
 
 impl ItemPhase {
     /// Every phase.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Pending,
         Self::Updating,
         Self::UpdatingIndeterminate,
@@ -82,6 +87,7 @@ impl ItemPhase {
         Self::Skipped,
         Self::Stopped,
         Self::Deleted,
+        Self::Disconnected,
     ];
 
     /// The phase's position in [`ItemPhase::ALL`] (0 for `Pending`), for
@@ -115,7 +121,10 @@ impl ItemPhase {
         }
     }
 
-    /// The status that names this phase.
+    /// The status that names this phase in SyncMgr's vocabulary.
+    ///
+    /// Lossy in one place: `Disconnected` has no `SYNCMGRSTATUS` and maps to
+    /// `Failed`.
     pub const fn status(self) -> SyncMgrStatus {
         match self {
             Self::Pending => SyncMgrStatus::Pending,
@@ -128,12 +137,26 @@ impl ItemPhase {
             Self::Skipped => SyncMgrStatus::Skipped,
             Self::Stopped => SyncMgrStatus::Stopped,
             Self::Deleted => SyncMgrStatus::Deleted,
+            Self::Disconnected => SyncMgrStatus::Failed,
         }
     }
 
-    /// True for the five finished phases.
+    /// True for the six finished phases.
     pub const fn is_terminal(self) -> bool {
-        self.status().is_terminal()
+        matches!(
+            self,
+            Self::Succeeded
+                | Self::Failed
+                | Self::Skipped
+                | Self::Stopped
+                | Self::Deleted
+                | Self::Disconnected
+        )
+    }
+
+    /// True for the phases in which the item is being worked on.
+    pub const fn is_updating(self) -> bool {
+        matches!(self, Self::Updating | Self::UpdatingIndeterminate)
     }
 
     /// True once the item has been reported at all (it left `Pending`).
@@ -147,7 +170,18 @@ impl ItemPhase {
     ///
     /// [`ItemViolation`] for the moves the table marks ✗.
     pub const fn on(self, reported: SyncMgrStatus) -> Result<Self, ItemViolation> {
-        let next = Self::of(reported);
+        self.to(Self::of(reported))
+    }
+
+    /// The transition function in the generation-neutral vocabulary: the
+    /// phase after a report that asks for `next`. Every generation's host
+    /// runs its items through this one function.
+    ///
+    /// # Errors
+    ///
+    /// [`ItemViolation`] for the moves the table marks ✗.
+    pub const fn to(self, next: Self) -> Result<Self, ItemViolation> {
+        let reported = next;
         if self.is_terminal() {
             return match next {
                 Self::Failed => Ok(Self::Failed),
@@ -177,7 +211,7 @@ impl ItemPhase {
 
     const fn refuse(
         self,
-        reported: SyncMgrStatus,
+        reported: Self,
         rule: Rule,
         expected: &'static str,
     ) -> Result<Self, ItemViolation> {
@@ -192,6 +226,9 @@ impl ItemPhase {
 
 impl fmt::Display for ItemPhase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.status().fmt(f)
+        match self {
+            Self::Disconnected => f.write_str("disconnected"),
+            other => other.status().fmt(f),
+        }
     }
 }

@@ -20,7 +20,7 @@
 //! |---|---|---|
 //! | [`SyncHandler`] | trait | the handler side (`ISyncMgrSynchronize`): what a host asks of a handler |
 //! | [`SyncCallback`] | trait | the host side (`ISyncMgrSynchronizeCallback`): what a handler tells its host |
-//! | [`ProgressItem`] | data | one progress report (`SYNCMGRPROGRESSITEM`): text, status, value, max, each present or absent |
+//! | [`SyncMgrProgress`] | data | one progress report (`SYNCMGRPROGRESSITEM`): text, status, value, max, each present or absent |
 //! | [`CancelDecision`] | data | the host's answer to a report: continue, cancel this item, cancel all |
 //!
 //! The two sides of the protocol are traits because users implement them.
@@ -67,13 +67,13 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use syncmgr::{CallbackError, CallbackSlot, CancelDecision, ItemId, ProgressItem,
+//! use syncmgr::{CallbackError, CallbackSlot, CancelDecision, ItemId, SyncMgrProgress,
 //!               SyncCallback, SyncMgrStatus};
 //!
 //! struct Host { cancel: ItemId }
 //!
 //! impl SyncCallback for Host {
-//!     fn progress(&self, item: ItemId, _report: Option<&ProgressItem>)
+//!     fn progress(&self, item: ItemId, _report: Option<&SyncMgrProgress>)
 //!         -> Result<CancelDecision, CallbackError> {
 //!         Ok(if item == self.cancel { CancelDecision::CancelItem } else { CancelDecision::Continue })
 //!     }
@@ -85,12 +85,12 @@
 //!
 //! let mut finished = Vec::new();
 //! for item in [photos, music] {
-//!     let start = ProgressItem::builder().status(SyncMgrStatus::Updating).value(0).max(10).build()?;
+//!     let start = SyncMgrProgress::builder().status(SyncMgrStatus::Updating).value(0).max(10).build()?;
 //!     let status = match slot.progress(item, Some(&start))? {
 //!         CancelDecision::Continue => SyncMgrStatus::Succeeded, // ... do the work ...
 //!         CancelDecision::CancelItem | CancelDecision::CancelAll => SyncMgrStatus::Stopped,
 //!     };
-//!     slot.progress(item, Some(&ProgressItem::with_status(status)))?;
+//!     slot.progress(item, Some(&SyncMgrProgress::with_status(status)))?;
 //!     finished.push(status);
 //! }
 //! slot.release();
@@ -125,6 +125,7 @@ mod rule;
 mod session;
 mod slot;
 mod sync;
+pub mod sync_center;
 
 // --- vocabulary (FACTS.md §A) ---
 mod flags;
@@ -141,7 +142,9 @@ pub use handler::{HandlerAnswer, ItemEnumeration, SyncHandler, WindowHandle};
 pub use host::{Host, HostSnapshot, HostedSession};
 pub use hresult::HResult;
 pub use item::{ItemPhase, ItemViolation};
-pub use progress::{ProgressItem, ProgressItemBuilder, ProgressItemError, RawProgressItem};
+pub use progress::{
+    ProgressItem, RawProgressItem, SyncMgrProgress, SyncMgrProgressBuilder, SyncMgrProgressError,
+};
 pub use reporter::{Cancelled, ItemReporter, ProgressReporter, ReportError};
 pub use rule::{Rule, Violation};
 pub use session::{
@@ -154,7 +157,7 @@ pub use flags::{
     ErrorFlags, HandlerFlags, InvokeFlags, ItemFlags, ItemState, LogErrorMask, LogLevel,
     ProgressMask, RegisterFlags, SyncEvent, SyncMgrFlags, SyncModifiers,
 };
-pub use ids::{ErrorId, Guid, GuidParseError, ItemId};
+pub use ids::{ErrorId, Guid, GuidParseError, ItemId, ItemKey};
 pub use records::{
     FileTime, HandlerInfo, LogErrorInfo, MAX_SYNCMGRHANDLERNAME, MAX_SYNCMGRITEMNAME,
     RawHandlerInfo, RawLogErrorInfo, RawSyncItem, SIZE_SYNCMGRHANDLERINFO, SIZE_SYNCMGRITEM,
@@ -176,7 +179,7 @@ const _: () = {
     assert_send_sync::<Host>();
     assert_send_sync::<dyn SyncCallback>();
     assert_send_sync::<dyn SyncHandler>();
-    assert_send_sync::<ProgressItem>();
+    assert_send_sync::<SyncMgrProgress>();
     assert_send_sync::<CancelDecision>();
     assert_send_sync::<CallbackError>();
     assert_send_sync::<HandlerError>();

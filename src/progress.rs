@@ -1,11 +1,90 @@
-//! [`ProgressItem`]: one progress report (`SYNCMGRPROGRESSITEM`).
+//! [`ProgressItem`]: what every generation's progress report says, and
+//! [`SyncMgrProgress`]: SyncMgr's report (`SYNCMGRPROGRESSITEM`).
 
-use crate::{DecodeError, ProgressMask, SyncMgrStatus, decode::utf16_to_string};
+use crate::{DecodeError, ItemPhase, ProgressMask, SyncMgrStatus, decode::utf16_to_string};
+
+/// A progress report, in the core's terms: the view every generation's report
+/// satisfies.
+///
+/// The three generations report progress differently —
+/// [`SyncMgrProgress`] (`SYNCMGRPROGRESSITEM`: each field present or absent),
+/// [`SyncCenterProgress`](crate::sync_center::SyncCenterProgress)
+/// (`ReportProgress`: a status and steps, text optional) and
+/// [`WindowsSyncProgress`](crate::windows_sync::WindowsSyncProgress)
+/// (`OnProgress`: a stage and work counts) — but each says the same four
+/// things, some of them optionally: where the item is now, a text, the work
+/// done and the work in all. `ProgressItem` is that view, a trait because
+/// the reports are different data: code that shows progress, and the adapters
+/// between generations, are written once against it.
+///
+/// | view | SyncMgr | Sync Center | Windows Sync |
+/// |---|---|---|---|
+/// | [`phase`](ProgressItem::phase) | `dwStatusType` (if in mask) | `nStatus` | none (it reports a session, not an item) |
+/// | [`text`](ProgressItem::text) | `lpcStatusText` (if in mask) | `pszProgressText` | none |
+/// | [`completed`](ProgressItem::completed) | `iProgValue` (if in mask) | `uCurrentStep`, unless indeterminate | `dwCompletedWork` |
+/// | [`total`](ProgressItem::total) | `iMaxValue` (if in mask) | `uMaxStep`, unless indeterminate | `dwTotalWork` |
+///
+/// ```
+/// use syncmgr::{ItemPhase, ProgressItem, SyncMgrProgress, SyncMgrStatus};
+///
+/// fn describe(report: &dyn ProgressItem) -> String {
+///     match (report.phase(), report.fraction()) {
+///         (Some(phase), Some(f)) => format!("{phase} {:.0}%", f * 100.0),
+///         (Some(phase), None) => phase.to_string(),
+///         (None, _) => "no change".into(),
+///     }
+/// }
+///
+/// let report = SyncMgrProgress::builder().status(SyncMgrStatus::Updating).value(1).max(4).build()?;
+/// assert_eq!(describe(&report), "updating 25%");
+/// assert_eq!(report.phase(), Some(ItemPhase::Updating));
+/// # Ok::<(), syncmgr::SyncMgrProgressError>(())
+/// ```
+pub trait ProgressItem {
+    /// The phase the report moves its item to, if it names one.
+    fn phase(&self) -> Option<ItemPhase>;
+
+    /// The status text, if the report carries one.
+    fn text(&self) -> Option<&str>;
+
+    /// The work done, if the report measures it.
+    fn completed(&self) -> Option<u64>;
+
+    /// The work in all, if the report measures it.
+    fn total(&self) -> Option<u64>;
+
+    /// `completed / total`, clamped to `0.0..=1.0`, when both are known and
+    /// the total is not zero.
+    fn fraction(&self) -> Option<f64> {
+        let (done, total) = (self.completed()?, self.total()?);
+        // Precision loss above 2^53 units of work is irrelevant to a ratio.
+        #[allow(clippy::cast_precision_loss)]
+        (total > 0).then(|| (done as f64 / total as f64).clamp(0.0, 1.0))
+    }
+}
+
+impl ProgressItem for SyncMgrProgress {
+    fn phase(&self) -> Option<ItemPhase> {
+        self.status.map(ItemPhase::of)
+    }
+
+    fn text(&self) -> Option<&str> {
+        self.status_text()
+    }
+
+    fn completed(&self) -> Option<u64> {
+        self.value.and_then(|v| u64::try_from(v).ok())
+    }
+
+    fn total(&self) -> Option<u64> {
+        self.max.and_then(|v| u64::try_from(v).ok())
+    }
+}
 
 /// A report that is invalid on its own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum ProgressItemError {
+pub enum SyncMgrProgressError {
     /// `iProgValue` is negative.
     #[error("progress value {value} is negative")]
     NegativeValue {
@@ -34,9 +113,9 @@ pub enum ProgressItemError {
 /// One progress report: what changed for an item.
 ///
 /// ```
-/// use syncmgr::{ProgressItem, ProgressMask, SyncMgrStatus};
+/// use syncmgr::{SyncMgrProgress, ProgressMask, SyncMgrStatus};
 ///
-/// let report = ProgressItem::builder()
+/// let report = SyncMgrProgress::builder()
 ///    .status(SyncMgrStatus::Updating)
 ///    .value(3)
 ///    .max(10)
@@ -46,8 +125,8 @@ pub enum ProgressItemError {
 /// assert_eq!(report.mask(), ProgressMask::all());
 ///
 /// // Only what is set is reported; value above max is refused.
-/// assert!(ProgressItem::builder().value(11).max(10).build().is_err());
-/// # Ok::<(), syncmgr::ProgressItemError>(())
+/// assert!(SyncMgrProgress::builder().value(11).max(10).build().is_err());
+/// # Ok::<(), syncmgr::SyncMgrProgressError>(())
 /// ```
 ///
 /// A report says only what changed: each of its four fields — status text,
@@ -55,7 +134,7 @@ pub enum ProgressItemError {
 /// `mask` of the C struct says (FACTS.md §A.5, §A.6). An absent field leaves
 /// the host's remembered value alone.
 ///
-/// `ProgressItem` is plain data rather than a trait: a report is a value the
+/// `SyncMgrProgress` is plain data rather than a trait: a report is a value the
 /// host copies, stores in snapshots and sends across threads, and every
 /// generation's report converts into it. Building one validates what a
 /// single report can violate on its own (§G.3 #26, #27): values are
@@ -68,14 +147,14 @@ pub enum ProgressItemError {
 /// strictly: unknown mask bits, an unknown status, a missing or invalid
 /// UTF-16 text are typed errors, and fields whose bit is clear are never read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ProgressItem {
+pub struct SyncMgrProgress {
     status_text: Option<String>,
     status: Option<SyncMgrStatus>,
     value: Option<i32>,
     max: Option<i32>,
 }
 
-impl ProgressItem {
+impl SyncMgrProgress {
     /// A report that changes nothing (mask 0).
     pub const fn new() -> Self {
         Self {
@@ -87,8 +166,8 @@ impl ProgressItem {
     }
 
     /// Start building a report.
-    pub fn builder() -> ProgressItemBuilder {
-        ProgressItemBuilder::default()
+    pub fn builder() -> SyncMgrProgressBuilder {
+        SyncMgrProgressBuilder::default()
     }
 
     /// A report of a status alone.
@@ -145,30 +224,62 @@ impl ProgressItem {
         }
     }
 
-    fn validated(self) -> Result<Self, ProgressItemError> {
+    /// SyncMgr's form of any generation's report, for a SyncMgr host.
+    ///
+    /// Two corners are lossy, by necessity: a phase SyncMgr cannot name
+    /// ([`ItemPhase::Disconnected`]) is reported as `FAILED`, and work counts
+    /// above `i32::MAX` are scaled down together so that their ratio (what a
+    /// progress bar shows) survives.
+    ///
+    /// # Errors
+    ///
+    /// [`SyncMgrProgressError::ValueAboveMax`] when the report's work done
+    /// exceeds its total.
+    pub fn from_item(report: &(impl ProgressItem + ?Sized)) -> Result<Self, SyncMgrProgressError> {
+        let (value, max) = scale_to_i32(report.completed(), report.total());
+        Self {
+            status_text: report.text().map(str::to_owned),
+            status: report.phase().map(ItemPhase::status),
+            value,
+            max,
+        }
+        .validated()
+    }
+
+    fn validated(self) -> Result<Self, SyncMgrProgressError> {
         if let Some(value) = self.value.filter(|v| *v < 0) {
-            return Err(ProgressItemError::NegativeValue { value });
+            return Err(SyncMgrProgressError::NegativeValue { value });
         }
         if let Some(max) = self.max.filter(|m| *m < 0) {
-            return Err(ProgressItemError::NegativeMax { max });
+            return Err(SyncMgrProgressError::NegativeMax { max });
         }
         if let (Some(value), Some(max)) = (self.value, self.max)
             && value > max
         {
-            return Err(ProgressItemError::ValueAboveMax { value, max });
+            return Err(SyncMgrProgressError::ValueAboveMax { value, max });
         }
         Ok(self)
     }
 }
 
-/// Builds a [`ProgressItem`]; each setter marks its field present.
-#[derive(Debug, Clone, Default)]
-#[must_use = "a builder does nothing until `build` is called"]
-pub struct ProgressItemBuilder {
-    item: ProgressItem,
+/// Work counts as `i32`s: unchanged when both fit, else both divided by the
+/// same power of two so that the larger fits.
+fn scale_to_i32(done: Option<u64>, total: Option<u64>) -> (Option<i32>, Option<i32>) {
+    let largest = done.into_iter().chain(total).max().unwrap_or(0);
+    let limit = u64::try_from(i32::MAX).unwrap_or(u64::MAX);
+    let shift = (0..64).find(|s| largest >> s <= limit).unwrap_or(63);
+    let narrow = |n: u64| i32::try_from(n >> shift).unwrap_or(i32::MAX);
+    (done.map(narrow), total.map(narrow))
 }
 
-impl ProgressItemBuilder {
+/// Builds a [`SyncMgrProgress`]; each setter marks its field present.
+#[derive(Debug, Clone, Default)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct SyncMgrProgressBuilder {
+    item: SyncMgrProgress,
+}
+
+impl SyncMgrProgressBuilder {
     /// Report a status text.
     pub fn text(mut self, text: impl Into<String>) -> Self {
         self.item.status_text = Some(text.into());
@@ -197,9 +308,9 @@ impl ProgressItemBuilder {
     ///
     /// # Errors
     ///
-    /// [`ProgressItemError::NegativeValue`], [`ProgressItemError::NegativeMax`],
-    /// or [`ProgressItemError::ValueAboveMax`] when both are present.
-    pub fn build(self) -> Result<ProgressItem, ProgressItemError> {
+    /// [`SyncMgrProgressError::NegativeValue`], [`SyncMgrProgressError::NegativeMax`],
+    /// or [`SyncMgrProgressError::ValueAboveMax`] when both are present.
+    pub fn build(self) -> Result<SyncMgrProgress, SyncMgrProgressError> {
         self.item.validated()
     }
 }
@@ -222,8 +333,8 @@ pub struct RawProgressItem {
     pub max_value: i32,
 }
 
-impl TryFrom<&RawProgressItem> for ProgressItem {
-    type Error = ProgressItemError;
+impl TryFrom<&RawProgressItem> for SyncMgrProgress {
+    type Error = SyncMgrProgressError;
 
     /// Decode strictly; fields whose bit is clear are not read.
     fn try_from(raw: &RawProgressItem) -> Result<Self, Self::Error> {
@@ -244,7 +355,7 @@ impl TryFrom<&RawProgressItem> for ProgressItem {
         } else {
             None
         };
-        ProgressItem {
+        SyncMgrProgress {
             status_text,
             status,
             value: mask
@@ -264,32 +375,32 @@ mod tests {
 
     #[test]
     fn mask_follows_presence() {
-        assert_eq!(ProgressItem::new().mask(), ProgressMask::empty());
+        assert_eq!(SyncMgrProgress::new().mask(), ProgressMask::empty());
         assert_eq!(
-            ProgressItem::with_status(SyncMgrStatus::Paused).mask(),
+            SyncMgrProgress::with_status(SyncMgrStatus::Paused).mask(),
             ProgressMask::STATUS_TYPE
         );
-        let item = ProgressItem::builder().value(0).build().unwrap();
+        let item = SyncMgrProgress::builder().value(0).build().unwrap();
         assert_eq!(item.mask(), ProgressMask::PROG_VALUE);
     }
 
     #[test]
     fn validation_names_the_problem() {
         assert_eq!(
-            ProgressItem::builder().value(-1).build(),
-            Err(ProgressItemError::NegativeValue { value: -1 })
+            SyncMgrProgress::builder().value(-1).build(),
+            Err(SyncMgrProgressError::NegativeValue { value: -1 })
         );
         assert_eq!(
-            ProgressItem::builder().max(-5).build(),
-            Err(ProgressItemError::NegativeMax { max: -5 })
+            SyncMgrProgress::builder().max(-5).build(),
+            Err(SyncMgrProgressError::NegativeMax { max: -5 })
         );
         assert_eq!(
-            ProgressItem::builder().value(6).max(5).build(),
-            Err(ProgressItemError::ValueAboveMax { value: 6, max: 5 })
+            SyncMgrProgress::builder().value(6).max(5).build(),
+            Err(SyncMgrProgressError::ValueAboveMax { value: 6, max: 5 })
         );
-        assert!(ProgressItem::builder().value(5).max(5).build().is_ok());
+        assert!(SyncMgrProgress::builder().value(5).max(5).build().is_ok());
         // Value alone may exceed nothing: the maximum is unknown here.
-        assert!(ProgressItem::builder().value(i32::MAX).build().is_ok());
+        assert!(SyncMgrProgress::builder().value(i32::MAX).build().is_ok());
     }
 
     #[test]
@@ -301,7 +412,7 @@ mod tests {
             prog_value: 4,
             max_value: -7, // not read: MAX_VALUE is clear
         };
-        let item = ProgressItem::try_from(&raw).unwrap();
+        let item = SyncMgrProgress::try_from(&raw).unwrap();
         assert_eq!(item.value(), Some(4));
         assert_eq!(item.max(), None);
         assert_eq!(item.status(), None);
@@ -314,8 +425,8 @@ mod tests {
             ..RawProgressItem::default()
         };
         assert!(matches!(
-            ProgressItem::try_from(&unknown_bit),
-            Err(ProgressItemError::Decode(DecodeError::UnknownBits {
+            SyncMgrProgress::try_from(&unknown_bit),
+            Err(SyncMgrProgressError::Decode(DecodeError::UnknownBits {
                 unknown: 0x10,
                 ..
             }))
@@ -325,8 +436,10 @@ mod tests {
             ..RawProgressItem::default()
         };
         assert!(matches!(
-            ProgressItem::try_from(&missing_text),
-            Err(ProgressItemError::Decode(DecodeError::MissingField { .. }))
+            SyncMgrProgress::try_from(&missing_text),
+            Err(SyncMgrProgressError::Decode(
+                DecodeError::MissingField { .. }
+            ))
         ));
         let bad_status = RawProgressItem {
             mask: ProgressMask::STATUS_TYPE.bits(),
@@ -334,8 +447,8 @@ mod tests {
             ..RawProgressItem::default()
         };
         assert!(matches!(
-            ProgressItem::try_from(&bad_status),
-            Err(ProgressItemError::Decode(DecodeError::UnknownValue {
+            SyncMgrProgress::try_from(&bad_status),
+            Err(SyncMgrProgressError::Decode(DecodeError::UnknownValue {
                 value: 9,
                 ..
             }))
@@ -346,20 +459,22 @@ mod tests {
             ..RawProgressItem::default()
         };
         assert!(matches!(
-            ProgressItem::try_from(&bad_text),
-            Err(ProgressItemError::Decode(DecodeError::InvalidUtf16 { .. }))
+            SyncMgrProgress::try_from(&bad_text),
+            Err(SyncMgrProgressError::Decode(
+                DecodeError::InvalidUtf16 { .. }
+            ))
         ));
     }
 
     #[test]
     fn raw_round_trip() {
-        let item = ProgressItem::builder()
+        let item = SyncMgrProgress::builder()
             .text("naïve ☃")
             .status(SyncMgrStatus::UpdatingIndeterminate)
             .value(1)
             .max(2)
             .build()
             .unwrap();
-        assert_eq!(ProgressItem::try_from(&item.to_raw()), Ok(item));
+        assert_eq!(SyncMgrProgress::try_from(&item.to_raw()), Ok(item));
     }
 }

@@ -26,7 +26,7 @@ use std::marker::PhantomData;
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering, RwLock};
 use crate::{
     CallbackError, CallbackSlot, CancelDecision, HandlerError, ItemId, ItemPhase, ItemViolation,
-    ProgressItem, ProgressItemError, SlotTransition, SyncCallback, SyncMgrStatus,
+    SlotTransition, SyncCallback, SyncMgrProgress, SyncMgrProgressError, SyncMgrStatus,
 };
 
 /// Which cancel a reporter returns: one item, or every item of the handler.
@@ -96,7 +96,7 @@ pub enum ReportError {
     Host(#[from] CallbackError),
     /// The report is invalid on its own (for example a negative value).
     #[error(transparent)]
-    Invalid(#[from] ProgressItemError),
+    Invalid(#[from] SyncMgrProgressError),
     /// The report's status is a move the host's item machine refuses (for
     /// example `PENDING` after `UPDATING`, §G.3 #20).
     #[error(transparent)]
@@ -273,12 +273,12 @@ impl ItemState {
 /// ```
 /// use std::sync::Arc;
 /// use syncmgr::{CallbackError, CancelDecision, Cancelled, HandlerError, ItemId,
-///               ProgressItem, ProgressReporter, ReportError, SyncCallback, SyncMgrStatus};
+///               SyncMgrProgress, ProgressReporter, ReportError, SyncCallback, SyncMgrStatus};
 ///
 /// struct Host { cancel: ItemId }
 ///
 /// impl SyncCallback for Host {
-///     fn progress(&self, item: ItemId, _report: Option<&ProgressItem>)
+///     fn progress(&self, item: ItemId, _report: Option<&SyncMgrProgress>)
 ///         -> Result<CancelDecision, CallbackError> {
 ///         Ok(if item == self.cancel { CancelDecision::CancelItem } else { CancelDecision::Continue })
 ///     }
@@ -317,12 +317,12 @@ impl ItemState {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use syncmgr::{CallbackError, CancelDecision, Cancelled, ItemId, ProgressItem,
+/// use syncmgr::{CallbackError, CancelDecision, Cancelled, ItemId, SyncMgrProgress,
 ///               ProgressReporter, ReportError, SyncCallback};
 ///
 /// struct StopEverything;
 /// impl SyncCallback for StopEverything {
-///     fn progress(&self, _: ItemId, _: Option<&ProgressItem>)
+///     fn progress(&self, _: ItemId, _: Option<&SyncMgrProgress>)
 ///         -> Result<CancelDecision, CallbackError> {
 ///         Ok(CancelDecision::CancelAll)
 ///     }
@@ -382,7 +382,7 @@ impl ProgressReporter {
     /// - [`ReportError::Host`] when the host refuses the report or no
     ///   callback is registered.
     pub fn begin(&self, item: ItemId) -> Result<ItemReporter<'_>, ReportError> {
-        self.begin_with(item, ProgressItem::with_status(SyncMgrStatus::Updating))
+        self.begin_with(item, SyncMgrProgress::with_status(SyncMgrStatus::Updating))
     }
 
     /// Like [`begin`](Self::begin), reporting `UPDATING` with value 0 and
@@ -393,7 +393,7 @@ impl ProgressReporter {
     /// As [`begin`](Self::begin), and [`ReportError::Invalid`] without
     /// calling the host when `max` is negative.
     pub fn begin_with_max(&self, item: ItemId, max: i32) -> Result<ItemReporter<'_>, ReportError> {
-        let report = ProgressItem::builder()
+        let report = SyncMgrProgress::builder()
             .status(SyncMgrStatus::Updating)
             .value(0)
             .max(max)
@@ -404,7 +404,7 @@ impl ProgressReporter {
     fn begin_with(
         &self,
         item: ItemId,
-        report: ProgressItem,
+        report: SyncMgrProgress,
     ) -> Result<ItemReporter<'_>, ReportError> {
         if self.is_all_cancelled() {
             return Err(Cancelled::All.into());
@@ -539,7 +539,7 @@ impl ItemReporter<'_> {
     /// [`ReportError::Invalid`] for a negative value; otherwise as
     /// [`report`](Self::report).
     pub fn value(&self, value: i32) -> Result<(), ReportError> {
-        self.report(&ProgressItem::builder().value(value).build()?)
+        self.report(&SyncMgrProgress::builder().value(value).build()?)
     }
 
     /// Report the maximum value.
@@ -549,7 +549,7 @@ impl ItemReporter<'_> {
     /// [`ReportError::Invalid`] for a negative maximum; otherwise as
     /// [`report`](Self::report).
     pub fn max(&self, max: i32) -> Result<(), ReportError> {
-        self.report(&ProgressItem::builder().max(max).build()?)
+        self.report(&SyncMgrProgress::builder().max(max).build()?)
     }
 
     /// Report a status text.
@@ -558,7 +558,7 @@ impl ItemReporter<'_> {
     ///
     /// As [`report`](Self::report).
     pub fn text(&self, text: impl Into<String>) -> Result<(), ReportError> {
-        self.report(&ProgressItem::builder().text(text).build()?)
+        self.report(&SyncMgrProgress::builder().text(text).build()?)
     }
 
     /// Send `report`, which must not carry a terminal status.
@@ -573,7 +573,7 @@ impl ItemReporter<'_> {
     ///   the host answers a cancel; the item has then been finished with
     ///   `STOPPED` (`SKIPPED` after a skip).
     /// - [`ReportError::Host`] when the host refuses a call.
-    pub fn report(&self, report: &ProgressItem) -> Result<(), ReportError> {
+    pub fn report(&self, report: &SyncMgrProgress) -> Result<(), ReportError> {
         if let Some(status) = report.status().filter(|s| s.is_terminal()) {
             return Err(ReportError::Terminal(status));
         }
@@ -617,7 +617,7 @@ impl ItemReporter<'_> {
         let decision = self
             .reporter
             .slot
-            .progress(self.item, Some(&ProgressItem::with_status(status)))?;
+            .progress(self.item, Some(&SyncMgrProgress::with_status(status)))?;
         self.state.set_phase(ItemPhase::of(status));
         if decision == CancelDecision::CancelAll {
             self.reporter.cancel_all();
@@ -649,12 +649,12 @@ impl ItemReporter<'_> {
     }
 
     /// Send one non-terminal report (or a poll) and act on the answer.
-    fn exchange(&self, report: Option<&ProgressItem>) -> Result<(), ReportError> {
+    fn exchange(&self, report: Option<&SyncMgrProgress>) -> Result<(), ReportError> {
         let phase = self.check_not_finished()?;
         if let Some(cancelled) = self.known_cancel() {
             return self.stop(cancelled);
         }
-        let next = match report.and_then(ProgressItem::status) {
+        let next = match report.and_then(SyncMgrProgress::status) {
             Some(status) => phase.on(status)?,
             None => phase,
         };

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::{HResult, ItemId};
+use crate::{HResult, ItemKey};
 
 /// A numbered protocol invariant (the project fact sheet's section G).
 ///
@@ -86,8 +86,8 @@ pub struct Violation {
     pub rule: Rule,
     /// The call that broke it, by its Windows name (`Progress`, `LogError`…).
     pub call: &'static str,
-    /// The item concerned, if any.
-    pub item: Option<ItemId>,
+    /// The item concerned, if any, as its generation names it.
+    pub item: Option<ItemKey>,
     /// What the rule expected.
     pub expected: String,
     /// What arrived.
@@ -99,7 +99,7 @@ pub struct Violation {
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.rule, self.call)?;
-        if let Some(item) = self.item {
+        if let Some(item) = &self.item {
             write!(f, " for item {item}")?;
         }
         write!(f, ": expected {}, got {}", self.expected, self.got)?;

@@ -28,9 +28,9 @@ use crate::events::EventHub;
 use crate::guard::PanicGuard;
 use crate::sync::{Arc, AtomicBool, Condvar, Mutex, Ordering};
 use crate::{
-    CallbackError, CancelDecision, ErrorId, HResult, HandlerAnswer, HandlerError, ItemId,
-    ItemPhase, LogErrorInfo, LogLevel, ModelessAnswer, ProgressItem, Rule, SessionEvent,
-    SubscriptionId, SyncCallback, SyncEvent, SyncHandler, SyncItem, SyncMgrFlags, SyncMgrStatus,
+    CallbackError, CancelDecision, ErrorId, HResult, HandlerAnswer, HandlerError, ItemId, ItemKey,
+    ItemPhase, LogErrorInfo, LogLevel, ModelessAnswer, Rule, SessionEvent, SubscriptionId,
+    SyncCallback, SyncEvent, SyncHandler, SyncItem, SyncMgrFlags, SyncMgrProgress, SyncMgrStatus,
     SyncModifiers, Violation, WindowHandle,
 };
 
@@ -559,7 +559,7 @@ struct Shared {
 /// use std::sync::Arc;
 /// use syncmgr::{
 ///     CallbackSlot, HResult, HandlerAnswer, HandlerError, HandlerInfo, ItemEnumeration,
-///     ItemId, ProgressItem, Session, SessionConfig, SyncCallback, SyncHandler, SyncItem,
+///     ItemId, SyncMgrProgress, Session, SessionConfig, SyncCallback, SyncHandler, SyncItem,
 ///     SyncMgrFlags, SyncMgrStatus, WindowHandle,
 /// };
 ///
@@ -587,8 +587,8 @@ struct Shared {
 ///     }
 ///     fn synchronize(&self, _: WindowHandle) -> Result<(), HandlerError> {
 ///         let item = ItemId::from_u128(1);
-///         let _ = self.callback.progress(item, Some(&ProgressItem::with_status(SyncMgrStatus::Updating)));
-///         let _ = self.callback.progress(item, Some(&ProgressItem::with_status(SyncMgrStatus::Succeeded)));
+///         let _ = self.callback.progress(item, Some(&SyncMgrProgress::with_status(SyncMgrStatus::Updating)));
+///         let _ = self.callback.progress(item, Some(&SyncMgrProgress::with_status(SyncMgrStatus::Succeeded)));
 ///         let _ = self.callback.synchronize_completed(HResult::S_OK);
 ///         Ok(())
 ///     }
@@ -928,7 +928,7 @@ impl Session {
             Violation {
                 rule,
                 call,
-                item,
+                item: item.map(ItemKey::from),
                 expected,
                 got,
                 answered,
@@ -1054,7 +1054,7 @@ impl Session {
         &self,
         released: bool,
         item: ItemId,
-        report: Option<&ProgressItem>,
+        report: Option<&SyncMgrProgress>,
     ) -> Result<CancelDecision, CallbackError> {
         self.update(|st, events| {
             let call = "Progress";
@@ -1117,7 +1117,7 @@ impl Session {
                     Violation {
                         rule: Rule::NO_NEW_ITEM_AFTER_CANCEL_ALL,
                         call,
-                        item: Some(item),
+                        item: Some(item.into()),
                         expected: "no new item after CANCELALL".into(),
                         got: "a Progress opening a new item".into(),
                         answered: answered.map(CancelDecision::to_hresult),
@@ -1183,7 +1183,7 @@ impl Session {
         st: &mut State,
         events: &mut Vec<SessionEvent>,
         index: usize,
-        report: &ProgressItem,
+        report: &SyncMgrProgress,
     ) -> Result<bool, CallbackError> {
         let id = st.items[index].item.id();
         let call = "Progress";
@@ -1231,7 +1231,7 @@ impl Session {
                     Violation {
                         rule: Rule::CANCELLED_ITEM_ENDS,
                         call,
-                        item: Some(id),
+                        item: Some(id.into()),
                         expected: "STOPPED, SKIPPED or FAILED after a cancel".into(),
                         got,
                         answered: answered.map(CancelDecision::to_hresult),
@@ -1295,7 +1295,7 @@ impl Session {
                 Violation {
                     rule: Rule::VALUE_WITHIN_MAX,
                     call,
-                    item: Some(id),
+                    item: Some(id.into()),
                     expected: format!("a value of at most {max}"),
                     got: format!("value {value}"),
                     answered: None,
@@ -1315,7 +1315,7 @@ impl Session {
                 Violation {
                     rule: Rule::VALUE_WITHIN_MAX,
                     call,
-                    item: Some(id),
+                    item: Some(id.into()),
                     expected: format!("a value of at least {old} while updating"),
                     got: format!("value {new}"),
                     answered: None,
@@ -1510,7 +1510,7 @@ impl SyncCallback for Endpoint {
     fn progress(
         &self,
         item: ItemId,
-        progress: Option<&ProgressItem>,
+        progress: Option<&SyncMgrProgress>,
     ) -> Result<CancelDecision, CallbackError> {
         self.session.progress(self.released(), item, progress)
     }

@@ -8,7 +8,7 @@ use std::fmt;
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering, RwLock};
 use crate::{
     CallbackError, CancelDecision, ErrorId, HResult, ItemId, LogErrorInfo, LogLevel,
-    ModelessAnswer, ProgressItem, SyncCallback,
+    ModelessAnswer, SyncCallback, SyncMgrProgress,
 };
 
 /// Whether a [`CallbackSlot`] holds a callback.
@@ -167,12 +167,12 @@ impl<C: ?Sized> Drop for InFlightCall<'_, C> {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use syncmgr::{CallbackError, CallbackSlot, CancelDecision, ItemId, ProgressItem,
+/// use syncmgr::{CallbackError, CallbackSlot, CancelDecision, ItemId, SyncMgrProgress,
 ///              SlotTransition, SyncCallback};
 ///
 /// struct Host;
 /// impl SyncCallback for Host {
-///    fn progress(&self, _: ItemId, _: Option<&ProgressItem>)
+///    fn progress(&self, _: ItemId, _: Option<&SyncMgrProgress>)
 ///        -> Result<CancelDecision, CallbackError> {
 ///        Ok(CancelDecision::Continue)
 ///    }
@@ -371,7 +371,7 @@ impl<C: SyncCallback + ?Sized> SyncCallback for CallbackSlot<C> {
     fn progress(
         &self,
         item: ItemId,
-        progress: Option<&ProgressItem>,
+        progress: Option<&SyncMgrProgress>,
     ) -> Result<CancelDecision, CallbackError> {
         self.call(|cb| cb.progress(item, progress))?
     }

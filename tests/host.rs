@@ -11,8 +11,8 @@ use common::within;
 use syncmgr::{
     CallbackError, CallbackSlot, CancelDecision, CancelReason, HResult, HandlerAnswer,
     HandlerError, HandlerInfo, Host, ItemEnumeration, ItemId, ItemPhase, ModelessAnswer,
-    ProgressItem, SessionConfig, SessionOutcome, SessionPhase, SyncCallback, SyncEvent,
-    SyncHandler, SyncItem, SyncMgrFlags, SyncMgrStatus, SyncModifiers, WindowHandle,
+    SessionConfig, SessionOutcome, SessionPhase, SyncCallback, SyncEvent, SyncHandler, SyncItem,
+    SyncMgrFlags, SyncMgrProgress, SyncMgrStatus, SyncModifiers, WindowHandle,
 };
 
 type Hook = Box<dyn Fn(&CallbackSlot) + Send + Sync>;
@@ -73,7 +73,11 @@ impl Fake {
         })
     }
 
-    fn report(&self, item: ItemId, report: &ProgressItem) -> Result<CancelDecision, HandlerError> {
+    fn report(
+        &self,
+        item: ItemId,
+        report: &SyncMgrProgress,
+    ) -> Result<CancelDecision, HandlerError> {
         let answer = self
             .slot
             .progress(item, Some(report))
@@ -130,7 +134,7 @@ impl SyncHandler for Fake {
         'items: for (n, &item) in items.iter().enumerate() {
             let mut stop = None;
             for step in 0..=self.steps {
-                let report = ProgressItem::builder()
+                let report = SyncMgrProgress::builder()
                     .status(SyncMgrStatus::Updating)
                     .value(step)
                     .max(self.steps)
@@ -153,7 +157,7 @@ impl SyncHandler for Fake {
             } else {
                 SyncMgrStatus::Succeeded
             };
-            self.report(item, &ProgressItem::with_status(status))?;
+            self.report(item, &SyncMgrProgress::with_status(status))?;
             if stop == Some(CancelDecision::CancelAll) {
                 break 'items;
             }

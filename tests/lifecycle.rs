@@ -8,8 +8,8 @@ use std::thread;
 
 use proptest::prelude::*;
 use syncmgr::{
-    CallbackError, CallbackSlot, CancelDecision, ItemId, ProgressItem, SlotEvent, SlotState,
-    SlotTransition, SyncCallback,
+    CallbackError, CallbackSlot, CancelDecision, ItemId, SlotEvent, SlotState, SlotTransition,
+    SyncCallback, SyncMgrProgress,
 };
 
 /// A host callback that counts the calls it receives and checks that each
@@ -39,7 +39,7 @@ impl SyncCallback for Recorder {
     fn progress(
         &self,
         _item: ItemId,
-        _progress: Option<&ProgressItem>,
+        _progress: Option<&SyncMgrProgress>,
     ) -> Result<CancelDecision, CallbackError> {
         if !self.registered.load(Ordering::SeqCst) || self.released.load(Ordering::SeqCst) {
             self.calls_outside_registration
@@ -220,7 +220,7 @@ impl SyncCallback for Reentrant {
     fn progress(
         &self,
         _item: ItemId,
-        _progress: Option<&ProgressItem>,
+        _progress: Option<&SyncMgrProgress>,
     ) -> Result<CancelDecision, CallbackError> {
         self.depth.fetch_add(1, Ordering::SeqCst);
         (self.action)(self);
@@ -320,7 +320,7 @@ impl SyncCallback for UsesSlotOnDrop {
     fn progress(
         &self,
         _: ItemId,
-        _: Option<&ProgressItem>,
+        _: Option<&SyncMgrProgress>,
     ) -> Result<CancelDecision, CallbackError> {
         Ok(CancelDecision::Continue)
     }
@@ -357,7 +357,7 @@ fn a_panicking_callback_leaves_the_slot_usable() {
         fn progress(
             &self,
             _: ItemId,
-            _: Option<&ProgressItem>,
+            _: Option<&SyncMgrProgress>,
         ) -> Result<CancelDecision, CallbackError> {
             panic!("host bug");
         }
@@ -474,7 +474,7 @@ fn set_nonblocking_returns_while_a_call_is_running() {
         fn progress(
             &self,
             _: ItemId,
-            _: Option<&ProgressItem>,
+            _: Option<&SyncMgrProgress>,
         ) -> Result<CancelDecision, CallbackError> {
             if let Some(entered) = self.entered.lock().unwrap().take() {
                 entered.send(()).unwrap();
@@ -519,7 +519,7 @@ fn blocking_release_waits_for_a_running_call() {
         fn progress(
             &self,
             _: ItemId,
-            _: Option<&ProgressItem>,
+            _: Option<&SyncMgrProgress>,
         ) -> Result<CancelDecision, CallbackError> {
             self.entered.send(()).unwrap();
             self.proceed.lock().unwrap().recv().unwrap();

@@ -8,12 +8,12 @@ use std::thread;
 
 use proptest::prelude::*;
 use syncmgr::{
-    CallbackError, CancelDecision, Cancelled, HandlerError, ItemId, ItemPhase, ProgressItem,
-    ProgressItemError, ProgressReporter, ReportError, SyncCallback, SyncMgrStatus,
+    CallbackError, CancelDecision, Cancelled, HandlerError, ItemId, ItemPhase, ProgressReporter,
+    ReportError, SyncCallback, SyncMgrProgress, SyncMgrProgressError, SyncMgrStatus,
 };
 
 /// One `Progress` call as the host received it.
-type Call = (ItemId, Option<ProgressItem>);
+type Call = (ItemId, Option<SyncMgrProgress>);
 
 /// A host that records every `Progress` call and answers from a script.
 ///
@@ -66,7 +66,7 @@ impl SyncCallback for Recorder {
     fn progress(
         &self,
         item: ItemId,
-        progress: Option<&ProgressItem>,
+        progress: Option<&SyncMgrProgress>,
     ) -> Result<CancelDecision, CallbackError> {
         // One lock orders the calls and their answers.
         let mut all = self.cancelled_all.lock().unwrap();
@@ -96,15 +96,15 @@ fn reporter_for(host: &Arc<Recorder>) -> ProgressReporter {
     reporter
 }
 
-fn status(s: SyncMgrStatus) -> Option<ProgressItem> {
-    Some(ProgressItem::with_status(s))
+fn status(s: SyncMgrStatus) -> Option<SyncMgrProgress> {
+    Some(SyncMgrProgress::with_status(s))
 }
 
-fn updating() -> Option<ProgressItem> {
+fn updating() -> Option<SyncMgrProgress> {
     status(SyncMgrStatus::Updating)
 }
 
-fn stopped() -> Option<ProgressItem> {
+fn stopped() -> Option<SyncMgrProgress> {
     status(SyncMgrStatus::Stopped)
 }
 
@@ -126,7 +126,7 @@ fn a_full_item_sends_exactly_its_reports() {
     item.value(4).unwrap();
     item.max(12).unwrap();
     item.text("copying").unwrap();
-    let custom = ProgressItem::builder()
+    let custom = SyncMgrProgress::builder()
         .status(SyncMgrStatus::Updating)
         .value(6)
         .max(12)
@@ -136,22 +136,22 @@ fn a_full_item_sends_exactly_its_reports() {
     item.poll().unwrap();
     item.finish(SyncMgrStatus::Succeeded).unwrap();
 
-    let build = |b: syncmgr::ProgressItemBuilder| Some(b.build().unwrap());
+    let build = |b: syncmgr::SyncMgrProgressBuilder| Some(b.build().unwrap());
     assert_eq!(
         host.calls(),
         [
             (
                 id(1),
                 build(
-                    ProgressItem::builder()
+                    SyncMgrProgress::builder()
                         .status(SyncMgrStatus::Updating)
                         .value(0)
                         .max(10)
                 )
             ),
-            (id(1), build(ProgressItem::builder().value(4))),
-            (id(1), build(ProgressItem::builder().max(12))),
-            (id(1), build(ProgressItem::builder().text("copying"))),
+            (id(1), build(SyncMgrProgress::builder().value(4))),
+            (id(1), build(SyncMgrProgress::builder().max(12))),
+            (id(1), build(SyncMgrProgress::builder().text("copying"))),
             (id(1), Some(custom)),
             (id(1), None),
             (id(1), status(SyncMgrStatus::Succeeded)),
@@ -330,19 +330,19 @@ fn terminal_reports_go_through_finish_only() {
         SyncMgrStatus::Deleted,
     ] {
         assert_eq!(
-            item.report(&ProgressItem::with_status(terminal)),
+            item.report(&SyncMgrProgress::with_status(terminal)),
             Err(ReportError::Terminal(terminal))
         );
     }
     // A move the item machine refuses (§G.3 #20) is refused here too.
     assert!(matches!(
-        item.report(&ProgressItem::with_status(SyncMgrStatus::Pending)),
+        item.report(&SyncMgrProgress::with_status(SyncMgrStatus::Pending)),
         Err(ReportError::Phase(v)) if v.from == ItemPhase::Updating
     ));
     // An invalid report never reaches the host.
     assert_eq!(
         item.value(-1),
-        Err(ReportError::Invalid(ProgressItemError::NegativeValue {
+        Err(ReportError::Invalid(SyncMgrProgressError::NegativeValue {
             value: -1
         }))
     );
@@ -355,7 +355,7 @@ fn terminal_reports_go_through_finish_only() {
     assert!(host.calls().is_empty());
     assert_eq!(
         reporter.begin_with_max(id(2), -3).err(),
-        Some(ReportError::Invalid(ProgressItemError::NegativeMax {
+        Some(ReportError::Invalid(SyncMgrProgressError::NegativeMax {
             max: -3
         }))
     );
@@ -437,7 +437,7 @@ fn check_trace(trace: &[(Call, CancelDecision)]) -> HashMap<ItemId, SyncMgrStatu
     let mut cancelled_item = HashSet::new();
     let mut cancelled_all = false;
     for ((item, report), answer) in trace {
-        let status = report.as_ref().and_then(ProgressItem::status);
+        let status = report.as_ref().and_then(SyncMgrProgress::status);
         assert!(
             !terminal.contains_key(item),
             "a report for {item} after its terminal report"
@@ -537,7 +537,7 @@ proptest! {
             let count = calls
                 .iter()
                 .filter(|(i, r)| i == item
-                    && r.as_ref().and_then(ProgressItem::status).is_some_and(SyncMgrStatus::is_terminal))
+                    && r.as_ref().and_then(SyncMgrProgress::status).is_some_and(SyncMgrStatus::is_terminal))
                 .count();
             prop_assert_eq!(count, 1);
             // What the reporter knows matches how the item ended.

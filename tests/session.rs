@@ -1044,7 +1044,7 @@ fn progress_for_an_unknown_item(
     assert_eq!(run(&session, &handler), completed_ok());
     assert_eq!(phases(&session), [Succeeded, Succeeded]);
     assert_eq!(rules(&session), [Rule::PREPARED_SET]);
-    assert_eq!(session.violations()[0].item, Some(item(99)));
+    assert_eq!(session.violations()[0].item, Some(item(99).into()));
     (session, handler.answers(item(99)))
 }
 

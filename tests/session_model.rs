@@ -60,8 +60,8 @@ use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use support::{Capture, Fake, config};
 use syncmgr::{
-    CancelDecision, CancelReason, HResult, ItemId, ItemPhase, Mode, ProgressItem, Session,
-    SessionError, SessionEvent, SessionOutcome, SyncCallback, SyncMgrStatus,
+    CancelDecision, CancelReason, HResult, ItemId, ItemKey, ItemPhase, Mode, Session, SessionError,
+    SessionEvent, SessionOutcome, SyncCallback, SyncMgrProgress, SyncMgrStatus,
 };
 
 /// `ItemFinished` events per item: the status and whether the host finished it.
@@ -89,8 +89,8 @@ struct Report {
 }
 
 impl Report {
-    fn build(self) -> ProgressItem {
-        let mut builder = ProgressItem::builder();
+    fn build(self) -> SyncMgrProgress {
+        let mut builder = SyncMgrProgress::builder();
         if let Some(status) = self.status {
             builder = builder.status(status);
         }
@@ -189,6 +189,8 @@ fn status_of(phase: ItemPhase) -> SyncMgrStatus {
         ItemPhase::Skipped => SyncMgrStatus::Skipped,
         ItemPhase::Stopped => SyncMgrStatus::Stopped,
         ItemPhase::Deleted => SyncMgrStatus::Deleted,
+        // A SyncMgr session never reaches it; SyncMgr would call it failed.
+        ItemPhase::Disconnected => SyncMgrStatus::Failed,
     }
 }
 
@@ -623,7 +625,11 @@ fn observe(items: usize, script: &[Step], mode: Mode) -> Observed {
             .iter()
             .map(|v| Breach {
                 rule: v.rule.number(),
-                item: v.item,
+                item: match &v.item {
+                    None => None,
+                    Some(ItemKey::Guid(id)) => Some(*id),
+                    Some(other) => panic!("a SyncMgr session names items by GUID, got {other}"),
+                },
                 answered: v.answered,
             })
             .collect(),

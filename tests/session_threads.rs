@@ -39,8 +39,8 @@ use std::time::{Duration, Instant};
 use common::within;
 use support::{Fake, config};
 use syncmgr::{
-    CallbackSlot, CancelDecision, CancelReason, HResult, ItemId, ItemPhase, Mode, ProgressItem,
-    Session, SessionEvent, SessionOutcome, SessionSnapshot, SyncCallback, SyncMgrStatus,
+    CallbackSlot, CancelDecision, CancelReason, HResult, ItemId, ItemPhase, Mode, Session,
+    SessionEvent, SessionOutcome, SessionSnapshot, SyncCallback, SyncMgrProgress, SyncMgrStatus,
 };
 
 /// `ItemFinished` events per item: the status and whether the host finished it.
@@ -162,7 +162,7 @@ impl Threads {
         &self,
         callback: &CallbackSlot,
         index: usize,
-        report: &ProgressItem,
+        report: &SyncMgrProgress,
         answers: &mut Vec<ProgressAnswer>,
     ) -> ProgressAnswer {
         let cancelled = self.user.cancelled[index].load(Ordering::SeqCst);
@@ -214,7 +214,7 @@ impl Threads {
             let mut seen = None;
             let mut answers = Vec::new();
             for value in 0..=STEPS {
-                let report = ProgressItem::builder()
+                let report = SyncMgrProgress::builder()
                     .status(SyncMgrStatus::Updating)
                     .value(value)
                     .max(STEPS)
@@ -223,7 +223,7 @@ impl Threads {
                 match self.progress(callback, index, &report, &mut answers) {
                     Ok(CancelDecision::Continue) => thread::yield_now(),
                     Ok(_) => {
-                        let stopped = ProgressItem::with_status(SyncMgrStatus::Stopped);
+                        let stopped = SyncMgrProgress::with_status(SyncMgrStatus::Stopped);
                         seen = Some(
                             match self.progress(callback, index, &stopped, &mut answers) {
                                 Ok(_) => Seen::Stopped,
@@ -242,7 +242,7 @@ impl Threads {
                 }
             }
             let seen = seen.unwrap_or_else(|| {
-                let done = ProgressItem::with_status(SyncMgrStatus::Succeeded);
+                let done = SyncMgrProgress::with_status(SyncMgrStatus::Succeeded);
                 match self.progress(callback, index, &done, &mut answers) {
                     Ok(answer) => Seen::Succeeded(answer),
                     Err(code) => Seen::Refused(code),
@@ -423,7 +423,7 @@ fn run_once(mode: Mode, seed: u64) {
     let mut new_after_cancel_all = HashMap::<ItemId, usize>::new();
     for violation in &violations {
         if violation.rule.number() == 22
-            && let Some(index) = (0..ITEMS).find(|&i| violation.item == Some(item_id(i)))
+            && let Some(index) = (0..ITEMS).find(|&i| violation.item == Some(item_id(i).into()))
         {
             let trace = &traces[index];
             panic!(
@@ -438,7 +438,9 @@ fn run_once(mode: Mode, seed: u64) {
                 && violation.answered == strict.then_some(HResult::S_SYNCMGR_CANCELALL),
             "{context}: unexpected violation {violation}"
         );
-        let item = violation.item.expect("§G.3 #23 names its item");
+        let Some(syncmgr::ItemKey::Guid(item)) = violation.item else {
+            panic!("§G.3 #23 names its item by GUID")
+        };
         *new_after_cancel_all.entry(item).or_default() += 1;
     }
 

@@ -54,9 +54,9 @@ use std::time::{Duration, Instant};
 
 use syncmgr::{
     CallbackError, CallbackSlot, CancelDecision, ErrorId, HResult, HandlerAnswer, HandlerError,
-    HandlerInfo, ItemEnumeration, ItemId, ItemPhase, ItemSnapshot, Mode, ProgressItem, Rule,
-    Session, SessionConfig, SessionEvent, SyncCallback, SyncHandler, SyncItem, SyncMgrFlags,
-    SyncMgrStatus, WindowHandle,
+    HandlerInfo, ItemEnumeration, ItemId, ItemPhase, ItemSnapshot, Mode, Rule, Session,
+    SessionConfig, SessionEvent, SyncCallback, SyncHandler, SyncItem, SyncMgrFlags,
+    SyncMgrProgress, SyncMgrStatus, WindowHandle,
 };
 
 /// The id of the fake's `n`-th item (`n` from 1).
@@ -70,8 +70,8 @@ pub fn items(n: u128) -> Vec<ItemId> {
 }
 
 /// An `UPDATING` report with a value and a maximum.
-pub fn updating(value: i32, max: i32) -> ProgressItem {
-    ProgressItem::builder()
+pub fn updating(value: i32, max: i32) -> SyncMgrProgress {
+    SyncMgrProgress::builder()
         .status(SyncMgrStatus::Updating)
         .value(value)
         .max(max)
@@ -80,13 +80,13 @@ pub fn updating(value: i32, max: i32) -> ProgressItem {
 }
 
 /// A report of a status alone.
-pub fn status(status: SyncMgrStatus) -> ProgressItem {
-    ProgressItem::with_status(status)
+pub fn status(status: SyncMgrStatus) -> SyncMgrProgress {
+    SyncMgrProgress::with_status(status)
 }
 
 /// A report of a progress value alone (no status, no maximum).
-pub fn value(value: i32) -> ProgressItem {
-    ProgressItem::builder()
+pub fn value(value: i32) -> SyncMgrProgress {
+    SyncMgrProgress::builder()
         .value(value)
         .build()
         .expect("a valid report")
@@ -124,7 +124,7 @@ pub struct ProgressCall {
     /// The item named.
     pub item: ItemId,
     /// The report (`None` for a cancellation poll).
-    pub report: Option<ProgressItem>,
+    pub report: Option<SyncMgrProgress>,
     /// What the host answered.
     pub answer: Result<CancelDecision, CallbackError>,
 }
@@ -361,7 +361,7 @@ impl Fake {
     pub fn progress(
         &self,
         item: ItemId,
-        report: Option<ProgressItem>,
+        report: Option<SyncMgrProgress>,
     ) -> Result<CancelDecision, CallbackError> {
         let answer = self.slot.progress(item, report.as_ref());
         lock(&self.progress).push(ProgressCall {
@@ -376,7 +376,7 @@ impl Fake {
     pub fn report(
         &self,
         item: ItemId,
-        report: ProgressItem,
+        report: SyncMgrProgress,
     ) -> Result<CancelDecision, CallbackError> {
         self.progress(item, Some(report))
     }
