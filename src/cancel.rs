@@ -78,6 +78,78 @@ impl CancelDecision {
     pub const fn is_cancel(self) -> bool {
         !matches!(self, Self::Continue)
     }
+
+    /// Sync Center's `CanContinue` answer for an item under this decision.
+    ///
+    /// Lossy on its own: one item poll answers `S_FALSE` for both
+    /// `CancelItem` and `CancelAll`. The pair of polls
+    /// [`CancelDecision::can_continue_pair`] carries the difference.
+    pub const fn can_continue(self) -> CanContinue {
+        match self {
+            Self::Continue => CanContinue::Continue,
+            Self::CancelItem | Self::CancelAll => CanContinue::Stop,
+        }
+    }
+
+    /// The two `CanContinue` answers — for the item, and for the handler as
+    /// a whole (`pszItemID` NULL) — that carry this decision losslessly.
+    pub const fn can_continue_pair(self) -> (CanContinue, CanContinue) {
+        match self {
+            Self::Continue => (CanContinue::Continue, CanContinue::Continue),
+            Self::CancelItem => (CanContinue::Stop, CanContinue::Continue),
+            Self::CancelAll => (CanContinue::Stop, CanContinue::Stop),
+        }
+    }
+
+    /// The decision two `CanContinue` answers carry: the handler-wide answer
+    /// wins (a stopped handler stops every item), then the item's.
+    pub const fn from_can_continue(item: CanContinue, handler: CanContinue) -> Self {
+        match (item, handler) {
+            (_, CanContinue::Stop) => Self::CancelAll,
+            (CanContinue::Stop, CanContinue::Continue) => Self::CancelItem,
+            (CanContinue::Continue, CanContinue::Continue) => Self::Continue,
+        }
+    }
+}
+
+/// Sync Center's `ISyncMgrSyncCallback::CanContinue` answer (FACTS.md §B.6).
+///
+/// Both values are success codes; a binding that folds every success into
+/// `Ok(())` loses the difference (§D.4), which is why this is a type.
+///
+/// ```
+/// use syncmgr::{CanContinue, HResult};
+///
+/// assert_eq!(CanContinue::Stop.to_hresult(), HResult::S_FALSE);
+/// assert_eq!(CanContinue::from_hresult(HResult::S_OK), Some(CanContinue::Continue));
+/// assert_eq!(CanContinue::from_hresult(HResult::E_INVALIDARG), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CanContinue {
+    /// `S_OK`: no cancel was requested.
+    Continue,
+    /// `S_FALSE`: a cancel was requested; report `SYNCMGR_PS_CANCELED`.
+    Stop,
+}
+
+impl CanContinue {
+    /// The `CanContinue` return code.
+    pub const fn to_hresult(self) -> HResult {
+        match self {
+            Self::Continue => HResult::S_OK,
+            Self::Stop => HResult::S_FALSE,
+        }
+    }
+
+    /// Read a `CanContinue` return code: `S_OK` or `S_FALSE`, else `None`
+    /// (a failure such as `E_INVALIDARG` is an error, not an answer).
+    pub const fn from_hresult(code: HResult) -> Option<Self> {
+        match code {
+            HResult::S_OK => Some(Self::Continue),
+            HResult::S_FALSE => Some(Self::Stop),
+            _ => None,
+        }
+    }
 }
 
 impl From<CancelDecision> for HResult {

@@ -157,12 +157,12 @@ macro_rules! strict_flags {
             ///
             /// # Errors
             ///
-            /// [`DecodeError::UnknownBits`] when `bits` has a bit outside
+            /// [`DecodeError::UnknownBits`]($crate::DecodeError::UnknownBits) when `bits` has a bit outside
             /// [`Self::MASK`].
-            pub const fn decode(bits: u32) -> Result<Self, DecodeError> {
+            pub const fn decode(bits: u32) -> Result<Self, $crate::DecodeError> {
                 let unknown = bits & !Self::MASK;
                 if unknown != 0 {
-                    return Err(DecodeError::UnknownBits {
+                    return Err($crate::DecodeError::UnknownBits {
                         type_name: $type_name,
                         value: bits,
                         unknown,
@@ -174,6 +174,7 @@ macro_rules! strict_flags {
         }
     };
 }
+pub(crate) use strict_flags;
 
 u32_enum! {
     /// The event code in the low byte of `SYNCMGRFLAG` (`dwSyncMgrFlags`):

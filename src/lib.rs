@@ -134,7 +134,7 @@ mod records;
 mod status;
 
 pub use callback::{ModelessAnswer, SyncCallback};
-pub use cancel::{CancelDecision, NotAProgressReply};
+pub use cancel::{CanContinue, CancelDecision, NotAProgressReply};
 pub use decode::DecodeError;
 pub use error::{CallbackError, FailureCode, HandlerError};
 pub use events::{SessionEvent, SubscriptionId};

@@ -71,6 +71,21 @@ rules! {
     SHOW_ERROR_COMPLETED_ONCE = 35, "G.5", "ShowErrorCompleted at most once, and only after ShowError returned success";
     SHOW_PROPERTIES_COMPLETED_ONCE = 36, "G.5", "ShowPropertiesCompleted at most once, and only after ShowProperties returned success";
     CONNECTION_WINDOW = 38, "G.5", "EstablishConnection only between PrepareForSync and SynchronizeCompleted";
+    SYNC_CENTER_LIMITS = 40, "G.7", "item ids are at most 64 UTF-16 units and progress text at most 260, each with its NUL";
+    SYNC_CENTER_TERMINAL_IS_FINAL = 41, "G.7", "after a terminal ReportProgress only FAILED may follow";
+    CANCEL_ACKNOWLEDGED = 42, "G.7", "a cancelled item acknowledges with one CANCELED report";
+    STEPS_VALID = 43, "G.7", "while UPDATING, uCurrentStep <= uMaxStep and uMaxStep > 0";
+    SESSION_ITEM = 46, "G.7", "ReportProgress, ReportEvent and CanContinue name an item of the session";
+    SESSION_ITEM_CHANGES = 47, "G.7", "AddItemToSession, ProposeItem and CommitItem add each item once, CommitItem only after ProposeItem";
+    EVENT_VALID = 49, "G.7", "ReportEvent has a valid level, a name, a description and no flags";
+    NO_CALL_AFTER_SYNCHRONIZE = 50, "G.7", "no callback after ISyncMgrHandler::Synchronize returned";
+    ONE_TERMINAL_REPORT = 51, "G.7", "every item ends with exactly one terminal ReportProgress, possibly followed by one FAILED";
+    PROGRESS_ARGUMENTS = 52, "G.8", "OnProgress has a valid provider role and stage, and stages come in order";
+    WORK_WITHIN_TOTAL = 53, "G.8", "completed work is at most the total (but for 0 / 0) and does not decrease while changes are applied";
+    CONFLICT_RESOLVED = 54, "G.8", "OnConflict sets a resolve action below SRA_LAST";
+    FULL_ENUMERATION_ACTION = 55, "G.8", "OnFullEnumerationNeeded answers a valid action";
+    NOTHING_AFTER_CANCEL = 56, "G.8", "no work and no callback after the session is cancelled";
+    CALLBACK_FAILURE_ABORTS = 57, "G.8", "a failure returned by a callback aborts the session (this crate's policy)";
 }
 
 impl fmt::Display for Rule {

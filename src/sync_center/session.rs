@@ -1,0 +1,865 @@
+//! [`SyncCenterSession`]: a strict (or lenient) Sync Center host for one
+//! handler, on the core item machine and cancellation model.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::guard::panic_error;
+use crate::sync::{Arc, Mutex};
+use crate::{
+    CallbackError, CanContinue, CancelDecision, CancelReason, ConformanceReport, Guid,
+    HandlerError, ItemKey, ItemPhase, Mode, Rule, Violation, WindowHandle,
+};
+
+use super::{
+    CancelRequest, MAX_SYNCMGR_PROGRESSTEXT, ProgressStatus, SessionObject, SyncCenterCallback,
+    SyncCenterEvent, SyncCenterHandler, SyncCenterItem, SyncCenterItemId, SyncCenterProgress,
+};
+
+/// A misuse of the [`SyncCenterSession`] API by the host program itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncCenterError {
+    /// The item is not in the session.
+    #[error("item \"{0}\" is not in this session")]
+    UnknownItem(SyncCenterItemId),
+    /// The item was named twice in the session's item set.
+    #[error("item \"{0}\" is named twice")]
+    DuplicateItem(SyncCenterItemId),
+    /// A session runs its handler once.
+    #[error("this session has already run")]
+    AlreadyRun,
+}
+
+/// How a Sync Center session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncCenterOutcome {
+    /// `Synchronize` returned `S_OK` and no cancel-all was requested.
+    Completed,
+    /// `Synchronize` returned after a cancel-all.
+    Cancelled(CancelReason),
+    /// `Synchronize` failed (or panicked).
+    HandlerFailed(HandlerError),
+}
+
+/// One item, as the host sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncCenterItemSnapshot {
+    /// The item.
+    pub id: SyncCenterItemId,
+    /// Where it is in the core item machine.
+    pub phase: ItemPhase,
+    /// The last status accepted from the handler (or set by the host when it
+    /// marked the item failed), exactly as Sync Center names it.
+    pub status: Option<ProgressStatus>,
+    /// The last meaningful `(uCurrentStep, uMaxStep)`.
+    pub steps: Option<(u32, u32)>,
+    /// The last progress text.
+    pub text: Option<String>,
+    /// The item's own cancel request, if any (cancel-all is on the session).
+    pub cancel: Option<CancelReason>,
+    /// The handler has been told to cancel this item (by a cancel request or
+    /// a `CanContinue` answer of `S_FALSE`).
+    pub cancel_signalled: bool,
+    /// The handler acknowledged a cancel with `SYNCMGR_PS_CANCELED`.
+    pub acknowledged: bool,
+    /// The host finished the item: the handler left it open (§G.7 #51), or a
+    /// report after a terminal one was refused and the item marked failed
+    /// (§G.7 #41).
+    pub finished_by_host: bool,
+}
+
+/// A point-in-time copy of a Sync Center session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncCenterSnapshot {
+    /// Every item of the session, in the order they joined it.
+    pub items: Vec<SyncCenterItemSnapshot>,
+    /// The text of `SetHandlerProgressText`.
+    pub handler_text: Option<String>,
+    /// The sticky cancel-all, if requested.
+    pub cancel_all: Option<CancelReason>,
+    /// The handler called `ReportManualSync`.
+    pub manual_sync: bool,
+    /// Objects handed over with `AddIUnknownToSession`.
+    pub objects: usize,
+    /// `Synchronize` has returned.
+    pub finished: bool,
+}
+
+/// An event the handler reported, with the id the host gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncCenterEventRecord {
+    /// The fresh id answered through `pguidEventID`.
+    pub id: Guid,
+    /// The event.
+    pub event: SyncCenterEvent,
+}
+
+struct ItemRecord {
+    id: SyncCenterItemId,
+    phase: ItemPhase,
+    status: Option<ProgressStatus>,
+    steps: Option<(u32, u32)>,
+    text: Option<String>,
+    cancel: Option<CancelReason>,
+    cancel_signalled: bool,
+    acknowledged: bool,
+    /// A FAILED after the terminal report has been accepted (§G.7 #51
+    /// allows one).
+    late_failure: bool,
+    finished_by_host: bool,
+}
+
+impl ItemRecord {
+    fn new(id: SyncCenterItemId) -> Self {
+        Self {
+            id,
+            phase: ItemPhase::Pending,
+            status: None,
+            steps: None,
+            text: None,
+            cancel: None,
+            cancel_signalled: false,
+            acknowledged: false,
+            late_failure: false,
+            finished_by_host: false,
+        }
+    }
+
+    fn snapshot(&self) -> SyncCenterItemSnapshot {
+        SyncCenterItemSnapshot {
+            id: self.id.clone(),
+            phase: self.phase,
+            status: self.status,
+            steps: self.steps,
+            text: self.text.clone(),
+            cancel: self.cancel.clone(),
+            cancel_signalled: self.cancel_signalled,
+            acknowledged: self.acknowledged,
+            finished_by_host: self.finished_by_host,
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    items: Vec<ItemRecord>,
+    index: HashMap<SyncCenterItemId, usize>,
+    proposed: HashMap<SyncCenterItemId, SyncCenterItem>,
+    additional: Vec<SyncCenterItemId>,
+    cancel_all: Option<CancelReason>,
+    handler_name: Option<String>,
+    handler_text: Option<String>,
+    events: Vec<SyncCenterEventRecord>,
+    objects: usize,
+    manual_sync: bool,
+    started: bool,
+    returned: bool,
+    violations: Vec<Violation>,
+}
+
+impl State {
+    fn add_item(&mut self, id: SyncCenterItemId) {
+        self.index.insert(id.clone(), self.items.len());
+        self.items.push(ItemRecord::new(id));
+    }
+
+    /// The cancel request for `index`, marking it signalled (§G.7 #42): the
+    /// sticky cancel-all, else the item's own cancel until it is
+    /// acknowledged or the item has finished.
+    fn request(&mut self, index: usize) -> CancelRequest {
+        let all = self.cancel_all.is_some();
+        let record = &mut self.items[index];
+        let decision = if all {
+            CancelDecision::CancelAll
+        } else if record.cancel.is_some() && !record.acknowledged && !record.phase.is_terminal() {
+            CancelDecision::CancelItem
+        } else {
+            CancelDecision::Continue
+        };
+        if decision.is_cancel() && !record.phase.is_terminal() {
+            record.cancel_signalled = true;
+        }
+        decision.into()
+    }
+
+    /// The handler-wide cancel request (for `SetHandlerProgressText` and
+    /// calls naming no known item).
+    fn handler_request(&self) -> CancelRequest {
+        if self.cancel_all.is_some() {
+            CancelRequest::CancelAll
+        } else {
+            CancelRequest::None
+        }
+    }
+}
+
+/// How a host refuses a call.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    InvalidArgument,
+    Unexpected,
+    AccessDenied,
+}
+
+impl Refusal {
+    fn error(self, reason: String) -> CallbackError {
+        match self {
+            Self::InvalidArgument => CallbackError::InvalidArgument { reason },
+            Self::Unexpected => CallbackError::Unexpected { reason },
+            Self::AccessDenied => CallbackError::AccessDenied { reason },
+        }
+    }
+}
+
+/// One breach, before it is recorded.
+struct Breach<'a> {
+    rule: Rule,
+    call: &'static str,
+    item: Option<&'a SyncCenterItemId>,
+    expected: &'a str,
+    got: String,
+}
+
+struct Shared {
+    mode: Mode,
+    state: Mutex<State>,
+}
+
+/// A Sync Center host for one handler: it creates the session for a set of
+/// items, calls `ISyncMgrHandler::Synchronize`, answers every
+/// `ISyncMgrSyncCallback` call, and checks the rules of FACTS.md §G.7.
+///
+/// Items move through the same [`ItemPhase`] machine as SyncMgr's, and
+/// cancellation is the same model — per item, or a sticky cancel-all —
+/// carried on Sync Center's two channels: the [`CancelRequest`] answered to
+/// every report, and [`CanContinue`] polling.
+///
+/// What the host enforces, and how each [`Mode`] answers:
+///
+/// | rule | strict | lenient |
+/// |---|---|---|
+/// | §G.7 #40 over-long id or text | refused with a typed error (the types cannot hold one; the raw decoders and `SetHandlerProgressText` refuse it with `E_INVALIDARG`) | same |
+/// | #41 a report after a terminal one, other than one `FAILED` | `E_ACCESSDENIED`, the item is marked failed | same: this is documented Windows behaviour |
+/// | #42 an item told to cancel reports more work | the report is not applied; the cancel is answered again | applied, and the cancel answered again |
+/// | #42 an item told to cancel never reports a terminal status | recorded; the host finishes it `Stopped` | same |
+/// | #43 `UPDATING` with `uMaxStep == 0` or `uCurrentStep > uMaxStep` | `E_INVALIDARG` | recorded, applied |
+/// | #45/#46 an item not in the session | `E_INVALIDARG` | `CanContinue`: `E_INVALIDARG` (documented); reports and events: recorded, ignored |
+/// | #47 adding, proposing or committing an item twice, or committing without a proposal | `E_INVALIDARG` | same (documented) |
+/// | #50 a call after `Synchronize` returned | `E_UNEXPECTED` | recorded, processed |
+/// | #51 an item left without a terminal report | recorded; the host finishes it `Stopped` if cancelled, else `Failed` | same |
+///
+/// Steps are ignored for `UPDATING_INDETERMINATE` (§G.7 #43). Cancel-all is
+/// sticky, and items added to the session afterwards are born cancelled.
+///
+/// ```
+/// use std::sync::Arc;
+/// use syncmgr::{HandlerError, ItemPhase, Mode, WindowHandle};
+/// use syncmgr::sync_center::{
+///     ProgressStatus, SyncCenterCallback, SyncCenterHandler, SyncCenterItemId,
+///     SyncCenterOutcome, SyncCenterProgress, SyncCenterSession,
+/// };
+///
+/// struct Copier;
+///
+/// impl SyncCenterHandler for Copier {
+///     fn name(&self) -> Result<String, HandlerError> { Ok("copier".into()) }
+///     fn synchronize(
+///         &self,
+///         items: &[SyncCenterItemId],
+///         _: WindowHandle,
+///         callback: Arc<dyn SyncCenterCallback>,
+///     ) -> Result<(), HandlerError> {
+///         for item in items {
+///             let report = |status, step| SyncCenterProgress::new(item.clone(), status, step, 2);
+///             let _ = callback.report_progress(&report(ProgressStatus::Updating, 0));
+///             let _ = callback.report_progress(&report(ProgressStatus::Succeeded, 2));
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let session = SyncCenterSession::new(Mode::Strict);
+/// let items = [SyncCenterItemId::new("a")?, SyncCenterItemId::new("b")?];
+/// let outcome = session.run(Arc::new(Copier), &items).unwrap();
+/// assert_eq!(outcome, SyncCenterOutcome::Completed);
+/// assert!(session.snapshot().items.iter().all(|i| i.phase == ItemPhase::Succeeded));
+/// assert!(session.conformance_report().is_clean());
+/// # Ok::<(), syncmgr::DecodeError>(())
+/// ```
+#[derive(Clone)]
+pub struct SyncCenterSession {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for SyncCenterSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SyncCenterSession")
+            .field("mode", &self.shared.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncCenterSession {
+    /// A session that has not run yet.
+    pub fn new(mode: Mode) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                mode,
+                state: Mutex::new(State::default()),
+            }),
+        }
+    }
+
+    /// How the session answers violations.
+    pub fn mode(&self) -> Mode {
+        self.shared.mode
+    }
+
+    /// Create the session for `items`, call the handler's `Synchronize` on
+    /// this thread, and finish every item it left open.
+    ///
+    /// A panic in the handler is caught and becomes
+    /// [`SyncCenterOutcome::HandlerFailed`].
+    ///
+    /// # Errors
+    ///
+    /// [`SyncCenterError::AlreadyRun`] on a second call,
+    /// [`SyncCenterError::DuplicateItem`] for an item named twice.
+    pub fn run(
+        &self,
+        handler: Arc<dyn SyncCenterHandler>,
+        items: &[SyncCenterItemId],
+    ) -> Result<SyncCenterOutcome, SyncCenterError> {
+        {
+            let mut st = self.shared.state.lock();
+            if st.started {
+                return Err(SyncCenterError::AlreadyRun);
+            }
+            let mut seen = std::collections::HashSet::new();
+            if let Some(dup) = items.iter().find(|id| !seen.insert(*id)) {
+                return Err(SyncCenterError::DuplicateItem(dup.clone()));
+            }
+            st.started = true;
+            for id in items {
+                st.add_item(id.clone());
+            }
+        }
+        let name = catch_unwind(AssertUnwindSafe(|| handler.name()))
+            .unwrap_or_else(|payload| Err(panic_error("GetName", &*payload)));
+        self.shared.state.lock().handler_name = name.ok();
+        let callback: Arc<dyn SyncCenterCallback> = Arc::new(Endpoint {
+            session: self.clone(),
+        });
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            handler.synchronize(items, WindowHandle::NONE, callback)
+        }))
+        .unwrap_or_else(|payload| Err(panic_error("Synchronize", &*payload)));
+        let mut st = self.shared.state.lock();
+        st.returned = true;
+        self.finish_items(&mut st);
+        Ok(match result {
+            Err(error) => SyncCenterOutcome::HandlerFailed(error),
+            Ok(()) => match st.cancel_all.clone() {
+                Some(reason) => SyncCenterOutcome::Cancelled(reason),
+                None => SyncCenterOutcome::Completed,
+            },
+        })
+    }
+
+    /// Ask the handler to stop `item`: its next report is answered
+    /// `SYNCMGR_CR_CANCEL_ITEM` and `CanContinue` answers `S_FALSE`, until it
+    /// acknowledges with `SYNCMGR_PS_CANCELED`.
+    ///
+    /// # Errors
+    ///
+    /// [`SyncCenterError::UnknownItem`].
+    pub fn cancel_item(
+        &self,
+        item: &SyncCenterItemId,
+        reason: CancelReason,
+    ) -> Result<(), SyncCenterError> {
+        let mut st = self.shared.state.lock();
+        let index = *st
+            .index
+            .get(item)
+            .ok_or_else(|| SyncCenterError::UnknownItem(item.clone()))?;
+        st.items[index].cancel.get_or_insert(reason);
+        Ok(())
+    }
+
+    /// Ask the handler to stop everything. Sticky: every later answer is
+    /// `SYNCMGR_CR_CANCEL_ALL` or `S_FALSE`.
+    pub fn cancel_all(&self, reason: CancelReason) {
+        self.shared.state.lock().cancel_all.get_or_insert(reason);
+    }
+
+    /// Items the user asked to add while the session runs; the handler
+    /// learns of them from `QueryForAdditionalItems`.
+    pub fn request_additional_items(&self, items: impl IntoIterator<Item = SyncCenterItemId>) {
+        self.shared.state.lock().additional.extend(items);
+    }
+
+    /// A copy of the session's state.
+    pub fn snapshot(&self) -> SyncCenterSnapshot {
+        let st = self.shared.state.lock();
+        SyncCenterSnapshot {
+            items: st.items.iter().map(ItemRecord::snapshot).collect(),
+            handler_text: st.handler_text.clone(),
+            cancel_all: st.cancel_all.clone(),
+            manual_sync: st.manual_sync,
+            objects: st.objects,
+            finished: st.returned,
+        }
+    }
+
+    /// The events the handler reported, in order.
+    pub fn events(&self) -> Vec<SyncCenterEventRecord> {
+        self.shared.state.lock().events.clone()
+    }
+
+    /// Every violation recorded so far.
+    pub fn violations(&self) -> Vec<Violation> {
+        self.shared.state.lock().violations.clone()
+    }
+
+    /// The violations, with the handler's name, ready to print.
+    pub fn conformance_report(&self) -> ConformanceReport {
+        let st = self.shared.state.lock();
+        ConformanceReport {
+            handler_name: st.handler_name.clone(),
+            violations: st.violations.clone(),
+        }
+    }
+
+    fn strict(&self) -> bool {
+        self.shared.mode == Mode::Strict
+    }
+
+    /// Record a breach; in strict mode also refuse the call with `refusal`.
+    fn breach(
+        &self,
+        st: &mut State,
+        breach: &Breach<'_>,
+        refusal: Refusal,
+    ) -> Result<(), CallbackError> {
+        let strict = self.strict();
+        let error = refusal.error(format!(
+            "{}: expected {}, got {}",
+            breach.rule, breach.expected, breach.got
+        ));
+        Self::record(st, breach, strict.then(|| error.hresult()));
+        if strict { Err(error) } else { Ok(()) }
+    }
+
+    /// Record a breach that is refused in both modes (documented behaviour).
+    fn refuse(st: &mut State, breach: &Breach<'_>, refusal: Refusal) -> CallbackError {
+        let error = refusal.error(format!(
+            "{}: expected {}, got {}",
+            breach.rule, breach.expected, breach.got
+        ));
+        Self::record(st, breach, Some(error.hresult()));
+        error
+    }
+
+    fn record(st: &mut State, breach: &Breach<'_>, answered: Option<crate::HResult>) {
+        st.violations.push(Violation {
+            rule: breach.rule,
+            call: breach.call,
+            item: breach.item.cloned().map(ItemKey::from),
+            expected: breach.expected.to_owned(),
+            got: breach.got.clone(),
+            answered,
+        });
+    }
+
+    /// §G.7 #50: no callback after `Synchronize` returned.
+    fn check_running(
+        &self,
+        st: &mut State,
+        call: &'static str,
+        item: Option<&SyncCenterItemId>,
+    ) -> Result<(), CallbackError> {
+        if st.returned {
+            let breach = Breach {
+                rule: Rule::NO_CALL_AFTER_SYNCHRONIZE,
+                call,
+                item,
+                expected: "calls only while Synchronize runs",
+                got: "a call after Synchronize returned".into(),
+            };
+            self.breach(st, &breach, Refusal::Unexpected)?;
+        }
+        Ok(())
+    }
+
+    /// The index of `item`, or the §G.7 #46 breach.
+    fn session_item(
+        &self,
+        st: &mut State,
+        call: &'static str,
+        item: &SyncCenterItemId,
+    ) -> Result<Option<usize>, CallbackError> {
+        if let Some(&index) = st.index.get(item) {
+            return Ok(Some(index));
+        }
+        let breach = Breach {
+            rule: Rule::SESSION_ITEM,
+            call,
+            item: Some(item),
+            expected: "an item of the session",
+            got: "an item not in the session".into(),
+        };
+        self.breach(st, &breach, Refusal::InvalidArgument)?;
+        Ok(None)
+    }
+
+    fn report_progress(&self, report: &SyncCenterProgress) -> Result<CancelRequest, CallbackError> {
+        let call = "ReportProgress";
+        let item = report.item();
+        let status = report.status();
+        let mut st = self.shared.state.lock();
+        self.check_running(&mut st, call, Some(item))?;
+        let Some(index) = self.session_item(&mut st, call, item)? else {
+            return Ok(st.handler_request());
+        };
+        let record = &st.items[index];
+        if record.phase.is_terminal() {
+            // §G.7 #41: one FAILED may follow; anything else is refused with
+            // E_ACCESSDENIED and the item marked failed (§G.7 #51 for a
+            // second FAILED).
+            if status == ProgressStatus::Failed && !record.late_failure {
+                let record = &mut st.items[index];
+                record.late_failure = true;
+                record.phase = ItemPhase::Failed;
+                record.status = Some(ProgressStatus::Failed);
+                return Ok(st.request(index));
+            }
+            let (rule, expected) = if status == ProgressStatus::Failed {
+                (Rule::ONE_TERMINAL_REPORT, "at most one FAILED after a terminal status")
+            } else {
+                (Rule::SYNC_CENTER_TERMINAL_IS_FINAL, "only FAILED after a terminal status")
+            };
+            let got = format!("{} after {}", status.windows_name(), record.phase);
+            let breach = Breach {
+                rule,
+                call,
+                item: Some(item),
+                expected,
+                got,
+            };
+            let error = Self::refuse(&mut st, &breach, Refusal::AccessDenied);
+            let record = &mut st.items[index];
+            record.phase = ItemPhase::Failed;
+            record.status = Some(ProgressStatus::Failed);
+            record.finished_by_host = true;
+            return Err(error);
+        }
+        if record.cancel_signalled && !status.is_terminal() {
+            // §G.7 #42: told to cancel, the item reports more work. The host
+            // keeps answering the cancel; a strict host does not apply it.
+            let breach = Breach {
+                rule: Rule::CANCEL_ACKNOWLEDGED,
+                call,
+                item: Some(item),
+                expected: "CANCELED after a cancel request",
+                got: format!("{}", status.windows_name()),
+            };
+            let answer = st.request(index);
+            Self::record(
+                &mut st,
+                &breach,
+                Some(CancelDecision::from(answer).to_hresult()),
+            );
+            if self.strict() {
+                return Ok(answer);
+            }
+        }
+        if status == ProgressStatus::Updating
+            && (report.max_step() == 0 || report.current_step() > report.max_step())
+        {
+            let breach = Breach {
+                rule: Rule::STEPS_VALID,
+                call,
+                item: Some(item),
+                expected: "0 < uMaxStep and uCurrentStep <= uMaxStep",
+                got: format!(
+                    "step {} of {}",
+                    report.current_step(),
+                    report.max_step()
+                ),
+            };
+            self.breach(&mut st, &breach, Refusal::InvalidArgument)?;
+        }
+        let record = &mut st.items[index];
+        // From a non-terminal phase every Sync Center status is a legal move
+        // (Sync Center has no PENDING or RESUMING); the machine is still the
+        // judge.
+        match record.phase.to(status.phase()) {
+            Ok(next) => record.phase = next,
+            Err(violation) => {
+                let breach = Breach {
+                    rule: violation.rule,
+                    call,
+                    item: Some(item),
+                    expected: violation.expected,
+                    got: violation.to_string(),
+                };
+                self.breach(&mut st, &breach, Refusal::InvalidArgument)?;
+                return Ok(st.request(index));
+            }
+        }
+        record.status = Some(status);
+        if let Some(text) = report.text() {
+            record.text = Some(text.to_owned());
+        }
+        if report.has_steps() {
+            record.steps = Some((report.current_step(), report.max_step()));
+        }
+        if status == ProgressStatus::Canceled {
+            record.acknowledged = true;
+        }
+        Ok(st.request(index))
+    }
+
+    fn can_continue(&self, item: Option<&SyncCenterItemId>) -> Result<CanContinue, CallbackError> {
+        let call = "CanContinue";
+        let mut st = self.shared.state.lock();
+        self.check_running(&mut st, call, item)?;
+        let Some(item) = item else {
+            return Ok(CancelDecision::from(st.handler_request()).can_continue());
+        };
+        let Some(&index) = st.index.get(item) else {
+            // §G.7 #45: documented, so refused in both modes.
+            let breach = Breach {
+                rule: Rule::SESSION_ITEM,
+                call,
+                item: Some(item),
+                expected: "an item of the session",
+                got: "an item not in the session".into(),
+            };
+            return Err(Self::refuse(&mut st, &breach, Refusal::InvalidArgument));
+        };
+        Ok(CancelDecision::from(st.request(index)).can_continue())
+    }
+
+    /// Finish every item the handler left open (§G.7 #42, #51).
+    fn finish_items(&self, st: &mut State) {
+        let cancel_all = st.cancel_all.is_some();
+        for index in 0..st.items.len() {
+            let record = &st.items[index];
+            if record.phase.is_terminal() {
+                continue;
+            }
+            let cancelled = cancel_all || record.cancel.is_some();
+            let id = record.id.clone();
+            if record.cancel_signalled {
+                let breach = Breach {
+                    rule: Rule::CANCEL_ACKNOWLEDGED,
+                    call: "Synchronize",
+                    item: Some(&id),
+                    expected: "CANCELED after a cancel request",
+                    got: "no terminal report".into(),
+                };
+                Self::record(st, &breach, None);
+            }
+            let breach = Breach {
+                rule: Rule::ONE_TERMINAL_REPORT,
+                call: "Synchronize",
+                item: Some(&id),
+                expected: "a terminal ReportProgress for every item",
+                got: format!("the item left {}", st.items[index].phase),
+            };
+            Self::record(st, &breach, None);
+            let record = &mut st.items[index];
+            (record.phase, record.status) = if cancelled {
+                (ItemPhase::Stopped, Some(ProgressStatus::Canceled))
+            } else {
+                (ItemPhase::Failed, Some(ProgressStatus::Failed))
+            };
+            record.finished_by_host = true;
+        }
+    }
+
+    /// A fresh event id: unique within the process (a per-process base and a
+    /// counter), without a random-number dependency.
+    fn fresh_event_id() -> Guid {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::time::{SystemTime, UNIX_EPOCH};
+        static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        static COUNTER: AtomicU64 = AtomicU64::new(1);
+        let base = *BASE.get_or_init(|| {
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            // Mix in the process id so two processes started together differ.
+            u64::try_from(nanos & u128::from(u64::MAX)).unwrap_or(0)
+                ^ (u64::from(std::process::id()) << 32)
+        });
+        let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+        Guid::from_u128((u128::from(base) << 64) | u128::from(count))
+    }
+}
+
+/// The session's `ISyncMgrSyncCallback`.
+struct Endpoint {
+    session: SyncCenterSession,
+}
+
+impl SyncCenterCallback for Endpoint {
+    fn report_progress(&self, report: &SyncCenterProgress) -> Result<CancelRequest, CallbackError> {
+        self.session.report_progress(report)
+    }
+
+    fn set_handler_progress_text(&self, text: &str) -> Result<CancelRequest, CallbackError> {
+        let call = "SetHandlerProgressText";
+        let session = &self.session;
+        let mut st = session.shared.state.lock();
+        session.check_running(&mut st, call, None)?;
+        if let Err(error) =
+            crate::decode::check_text_limit("pszProgressText", text, MAX_SYNCMGR_PROGRESSTEXT)
+        {
+            let breach = Breach {
+                rule: Rule::SYNC_CENTER_LIMITS,
+                call,
+                item: None,
+                expected: "at most 259 UTF-16 units without a NUL",
+                got: error.to_string(),
+            };
+            return Err(SyncCenterSession::refuse(
+                &mut st,
+                &breach,
+                Refusal::InvalidArgument,
+            ));
+        }
+        st.handler_text = Some(text.to_owned());
+        Ok(st.handler_request())
+    }
+
+    fn report_event(&self, event: &SyncCenterEvent) -> Result<Guid, CallbackError> {
+        let call = "ReportEvent";
+        let session = &self.session;
+        let mut st = session.shared.state.lock();
+        session.check_running(&mut st, call, event.item.as_ref())?;
+        if let Some(item) = &event.item
+            && session.session_item(&mut st, call, item)?.is_none()
+        {
+            // Lenient: recorded above; the event is not logged.
+            return Ok(Guid::from_u128(0));
+        }
+        let id = SyncCenterSession::fresh_event_id();
+        st.events.push(SyncCenterEventRecord {
+            id,
+            event: event.clone(),
+        });
+        Ok(id)
+    }
+
+    fn can_continue(&self, item: Option<&SyncCenterItemId>) -> Result<CanContinue, CallbackError> {
+        self.session.can_continue(item)
+    }
+
+    fn query_for_additional_items(&self) -> Result<Vec<SyncCenterItemId>, CallbackError> {
+        let session = &self.session;
+        let mut st = session.shared.state.lock();
+        session.check_running(&mut st, "QueryForAdditionalItems", None)?;
+        Ok(std::mem::take(&mut st.additional))
+    }
+
+    fn add_item_to_session(&self, item: &SyncCenterItemId) -> Result<(), CallbackError> {
+        let call = "AddItemToSession";
+        let session = &self.session;
+        let mut st = session.shared.state.lock();
+        session.check_running(&mut st, call, Some(item))?;
+        if st.index.contains_key(item) {
+            let breach = Breach {
+                rule: Rule::SESSION_ITEM_CHANGES,
+                call,
+                item: Some(item),
+                expected: "an item not yet in the session",
+                got: "an item already in the session".into(),
+            };
+            return Err(SyncCenterSession::refuse(
+                &mut st,
+                &breach,
+                Refusal::InvalidArgument,
+            ));
+        }
+        st.add_item(item.clone());
+        Ok(())
+    }
+
+    fn add_object_to_session(&self, object: SessionObject) -> Result<(), CallbackError> {
+        let session = &self.session;
+        let mut st = session.shared.state.lock();
+        session.check_running(&mut st, "AddIUnknownToSession", None)?;
+        st.objects += 1;
+        drop(st);
+        drop(object);
+        Ok(())
+    }
+
+    fn propose_item(&self, item: &SyncCenterItem) -> Result<(), CallbackError> {
+        let call = "ProposeItem";
+        let session = &self.session;
+        let mut st = session.shared.state.lock();
+        let id = item.id();
+        session.check_running(&mut st, call, Some(id))?;
+        if st.index.contains_key(id) || st.proposed.contains_key(id) {
+            let breach = Breach {
+                rule: Rule::SESSION_ITEM_CHANGES,
+                call,
+                item: Some(id),
+                expected: "an item that does not exist yet",
+                got: "an existing item".into(),
+            };
+            return Err(SyncCenterSession::refuse(
+                &mut st,
+                &breach,
+                Refusal::InvalidArgument,
+            ));
+        }
+        st.proposed.insert(id.clone(), item.clone());
+        Ok(())
+    }
+
+    fn commit_item(&self, item: &SyncCenterItemId) -> Result<(), CallbackError> {
+        let call = "CommitItem";
+        let session = &self.session;
+        let mut st = session.shared.state.lock();
+        session.check_running(&mut st, call, Some(item))?;
+        let problem = if st.index.contains_key(item) {
+            Some("an item already in the session")
+        } else if !st.proposed.contains_key(item) {
+            Some("an item that was never proposed")
+        } else {
+            None
+        };
+        if let Some(got) = problem {
+            let breach = Breach {
+                rule: Rule::SESSION_ITEM_CHANGES,
+                call,
+                item: Some(item),
+                expected: "a proposed item not yet in the session",
+                got: got.into(),
+            };
+            return Err(SyncCenterSession::refuse(
+                &mut st,
+                &breach,
+                Refusal::InvalidArgument,
+            ));
+        }
+        st.proposed.remove(item);
+        st.add_item(item.clone());
+        Ok(())
+    }
+
+    fn report_manual_sync(&self) -> Result<(), CallbackError> {
+        let session = &self.session;
+        let mut st = session.shared.state.lock();
+        session.check_running(&mut st, "ReportManualSync", None)?;
+        st.manual_sync = true;
+        Ok(())
+    }
+}
