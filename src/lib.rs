@@ -126,6 +126,7 @@ mod session;
 mod slot;
 mod sync;
 pub mod sync_center;
+pub mod windows_sync;
 
 // --- vocabulary (FACTS.md §A) ---
 mod flags;

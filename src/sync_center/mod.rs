@@ -11,9 +11,7 @@ mod vocab;
 pub use callback::{SessionObject, SyncCenterCallback};
 pub use handler::SyncCenterHandler;
 pub use id::{MAX_SYNCMGR_ID, MAX_SYNCMGR_NAME, MAX_SYNCMGR_PROGRESSTEXT, SyncCenterItemId};
-pub use report::{
-    SyncCenterEvent, SyncCenterHandlerInfo, SyncCenterItem, SyncCenterProgress,
-};
+pub use report::{SyncCenterEvent, SyncCenterHandlerInfo, SyncCenterItem, SyncCenterProgress};
 pub use session::{
     SyncCenterError, SyncCenterEventRecord, SyncCenterItemSnapshot, SyncCenterOutcome,
     SyncCenterSession, SyncCenterSnapshot,

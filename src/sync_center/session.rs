@@ -537,9 +537,15 @@ impl SyncCenterSession {
                 return Ok(st.request(index));
             }
             let (rule, expected) = if status == ProgressStatus::Failed {
-                (Rule::ONE_TERMINAL_REPORT, "at most one FAILED after a terminal status")
+                (
+                    Rule::ONE_TERMINAL_REPORT,
+                    "at most one FAILED after a terminal status",
+                )
             } else {
-                (Rule::SYNC_CENTER_TERMINAL_IS_FINAL, "only FAILED after a terminal status")
+                (
+                    Rule::SYNC_CENTER_TERMINAL_IS_FINAL,
+                    "only FAILED after a terminal status",
+                )
             };
             let got = format!("{} after {}", status.windows_name(), record.phase);
             let breach = Breach {
@@ -584,11 +590,7 @@ impl SyncCenterSession {
                 call,
                 item: Some(item),
                 expected: "0 < uMaxStep and uCurrentStep <= uMaxStep",
-                got: format!(
-                    "step {} of {}",
-                    report.current_step(),
-                    report.max_step()
-                ),
+                got: format!("step {} of {}", report.current_step(), report.max_step()),
             };
             self.breach(&mut st, &breach, Refusal::InvalidArgument)?;
         }
