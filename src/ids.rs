@@ -363,6 +363,28 @@ impl ErrorId {
     pub const ALL: ErrorId = Self::NULL;
 }
 
+/// A GUID unique within this process and, with overwhelming likelihood,
+/// between processes: a per-process base (start time and process id) in the
+/// high half and a counter in the low half. Never `GUID_NULL`. Used for the
+/// fresh ids hosts hand out (Sync Center event ids, adapter error ids)
+/// without a random-number dependency.
+pub(crate) fn fresh_guid() -> Guid {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static BASE: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(1);
+    let base = *BASE.get_or_init(|| {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        u64::try_from(nanos & u128::from(u64::MAX)).unwrap_or(0)
+            ^ (u64::from(std::process::id()) << 32)
+    });
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    Guid::from_u128((u128::from(base) << 64) | u128::from(count))
+}
+
 /// The item a record is about, in the vocabulary of the generation that named
 /// it: a SyncMgr GUID or a Sync Center string id.
 ///

@@ -106,11 +106,15 @@
 //!
 //! The crate has no optional features yet; it is `forbid(unsafe_code)` and
 //! depends on no Windows crate. It builds and its tests run on every OS.
-#![forbid(unsafe_code)]
+#![cfg_attr(not(all(windows, feature = "com")), forbid(unsafe_code))]
+#![cfg_attr(all(windows, feature = "com"), deny(unsafe_code))]
 #![deny(missing_docs)]
 
+mod adapt;
 mod callback;
 mod cancel;
+#[cfg(all(windows, feature = "com"))]
+pub mod com;
 mod decode;
 mod error;
 mod events;
@@ -134,6 +138,7 @@ mod ids;
 mod records;
 mod status;
 
+pub use adapt::{SyncCenterAsSyncMgr, SyncMgrAsSyncCenter};
 pub use callback::{ModelessAnswer, SyncCallback};
 pub use cancel::{CanContinue, CancelDecision, NotAProgressReply};
 pub use decode::DecodeError;

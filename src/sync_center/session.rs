@@ -683,25 +683,6 @@ impl SyncCenterSession {
             record.finished_by_host = true;
         }
     }
-
-    /// A fresh event id: unique within the process (a per-process base and a
-    /// counter), without a random-number dependency.
-    fn fresh_event_id() -> Guid {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        use std::time::{SystemTime, UNIX_EPOCH};
-        static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-        static COUNTER: AtomicU64 = AtomicU64::new(1);
-        let base = *BASE.get_or_init(|| {
-            let nanos = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
-            // Mix in the process id so two processes started together differ.
-            u64::try_from(nanos & u128::from(u64::MAX)).unwrap_or(0)
-                ^ (u64::from(std::process::id()) << 32)
-        });
-        let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-        Guid::from_u128((u128::from(base) << 64) | u128::from(count))
-    }
 }
 
 /// The session's `ISyncMgrSyncCallback`.
@@ -750,7 +731,7 @@ impl SyncCenterCallback for Endpoint {
             // Lenient: recorded above; the event is not logged.
             return Ok(Guid::from_u128(0));
         }
-        let id = SyncCenterSession::fresh_event_id();
+        let id = crate::ids::fresh_guid();
         st.events.push(SyncCenterEventRecord {
             id,
             event: event.clone(),

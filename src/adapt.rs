@@ -1,0 +1,594 @@
+//! Adapters between the generations: a SyncMgr handler behind a Sync Center
+//! host ([`SyncMgrAsSyncCenter`]) and a Sync Center handler behind a
+//! SyncMgr host ([`SyncCenterAsSyncMgr`]).
+//!
+//! Both translate every report through the generation-neutral
+//! [`ProgressItem`] view and every answer through [`CancelDecision`], so a
+//! cancel requested on either host arrives at the handler in the handler's
+//! own vocabulary: `S_SYNCMGR_CANCELITEM` / `S_SYNCMGR_CANCELALL` for a
+//! SyncMgr handler, `SYNCMGR_CR_CANCEL_*` and `CanContinue` → `S_FALSE` for a
+//! Sync Center handler. The mapping tables are in the crate documentation;
+//! the corners that cannot be translated are named on each adapter.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use crate::sync::{Arc, Condvar, Mutex};
+use crate::sync_center::{
+    CancelRequest, EventLevel, MAX_SYNCMGR_PROGRESSTEXT, ProgressStatus, SyncCenterCallback,
+    SyncCenterEvent, SyncCenterHandler, SyncCenterItemId, SyncCenterProgress,
+};
+use crate::{
+    CallbackError, CallbackSlot, CanContinue, CancelDecision, ErrorId, Guid, HResult,
+    HandlerAnswer, HandlerError, HandlerInfo, ItemEnumeration, ItemId, ItemPhase, LogErrorInfo,
+    LogLevel, ModelessAnswer, ProgressItem, SyncCallback, SyncEvent, SyncHandler, SyncItem,
+    SyncMgrFlags, SyncMgrProgress, SyncMgrStatus, SyncModifiers, WindowHandle,
+};
+
+/// Cut `text` to at most `limit - 1` UTF-16 units (room for the NUL), at a
+/// character boundary.
+fn truncate_utf16(text: &str, limit: usize) -> &str {
+    let mut units = 0;
+    for (index, c) in text.char_indices() {
+        units += c.len_utf16();
+        if units >= limit {
+            return &text[..index];
+        }
+    }
+    text
+}
+
+// ---------------------------------------------------------------------------
+// SyncMgr handler → Sync Center host
+// ---------------------------------------------------------------------------
+
+/// A SyncMgr [`SyncHandler`] presented to a Sync Center host as a
+/// [`SyncCenterHandler`].
+///
+/// `Synchronize` runs the SyncMgr sequence on the calling thread —
+/// `Initialize(MANUAL | MAYBOTHERUSER)`, `SetProgressCallback`,
+/// `PrepareForSync` and its completion, `Synchronize` and its completion,
+/// `SetProgressCallback(NULL)` — with a callback that forwards to the Sync
+/// Center session:
+/// - `Progress` becomes `ReportProgress` (status through [`ItemPhase`]:
+///   `STOPPED` and `SKIPPED` become `CANCELED`; `UPDATING` without a known
+///   maximum becomes `UPDATING_INDETERMINATE`, since Sync Center refuses
+///   `UPDATING` with `uMaxStep == 0`); the [`CancelRequest`] comes back as
+///   the `Progress` return code;
+/// - a `NULL` progress pointer (a pure poll), and a `PENDING` report, become
+///   two `CanContinue` calls (item and handler), which carry the decision
+///   losslessly;
+/// - `LogError` becomes `ReportEvent`.
+///
+/// Sync Center item ids map to GUIDs with
+/// [`SyncCenterItemId::to_item_id`] (exact for ids that are GUIDs in
+/// registry form). Lossy corners: `DeleteLogError` is accepted but Sync
+/// Center events cannot be deleted; `EnableModeless` is granted (Sync Center
+/// has no modeless arbitration); status texts longer than 259 UTF-16 units
+/// are cut.
+pub struct SyncMgrAsSyncCenter {
+    handler: Arc<dyn SyncHandler>,
+    name: String,
+    timeout: Duration,
+}
+
+impl SyncMgrAsSyncCenter {
+    /// Wrap `handler`, named `name` in Sync Center. Each completion is
+    /// awaited for at most 30 seconds.
+    pub fn new(handler: Arc<dyn SyncHandler>, name: impl Into<String>) -> Self {
+        Self {
+            handler,
+            name: name.into(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// How long to wait for `PrepareForSyncCompleted` and
+    /// `SynchronizeCompleted`.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    fn run(
+        &self,
+        guids: &[ItemId],
+        owner: WindowHandle,
+        bridge: &Arc<SyncMgrBridge>,
+    ) -> Result<(), HandlerError> {
+        let flags = SyncMgrFlags::new(SyncEvent::Manual, SyncModifiers::MAY_BOTHER_USER);
+        if self.handler.initialize(flags, None)? == HandlerAnswer::Decline {
+            return Ok(());
+        }
+        let callback: Arc<dyn SyncCallback> = bridge.clone();
+        self.handler.set_progress_callback(Some(callback))?;
+        if self.handler.prepare_for_sync(guids, owner)? == HandlerAnswer::Decline {
+            return Ok(());
+        }
+        let prepared = bridge.wait(self.timeout, |c| c.prepare)?;
+        if prepared != HResult::S_OK {
+            return Err(completion_error("PrepareForSyncCompleted", prepared));
+        }
+        self.handler.synchronize(owner)?;
+        let synchronized = bridge.wait(self.timeout, |c| c.synchronize)?;
+        if synchronized.is_failure() {
+            return Err(completion_error("SynchronizeCompleted", synchronized));
+        }
+        Ok(())
+    }
+}
+
+fn completion_error(call: &str, code: HResult) -> HandlerError {
+    match crate::FailureCode::new(code) {
+        Some(code) => HandlerError::Failed {
+            code,
+            reason: format!("{call} reported {code}"),
+        },
+        None => HandlerError::failed(format!("{call} reported {code}")),
+    }
+}
+
+impl SyncCenterHandler for SyncMgrAsSyncCenter {
+    fn name(&self) -> Result<String, HandlerError> {
+        Ok(self.name.clone())
+    }
+
+    fn synchronize(
+        &self,
+        items: &[SyncCenterItemId],
+        owner: WindowHandle,
+        callback: Arc<dyn SyncCenterCallback>,
+    ) -> Result<(), HandlerError> {
+        let ids: HashMap<ItemId, SyncCenterItemId> = items
+            .iter()
+            .map(|id| (id.to_item_id(), id.clone()))
+            .collect();
+        let guids: Vec<ItemId> = items.iter().map(SyncCenterItemId::to_item_id).collect();
+        let bridge = Arc::new(SyncMgrBridge {
+            session: callback,
+            ids,
+            reports: Mutex::new(HashMap::new()),
+            completions: Mutex::new(Completions::default()),
+            arrived: Condvar::new(),
+        });
+        let result = self.run(&guids, owner, &bridge);
+        // §G.1 #7: release the callback whatever happened.
+        let released = self.handler.set_progress_callback(None);
+        result.and(released)
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+struct Completions {
+    prepare: Option<HResult>,
+    synchronize: Option<HResult>,
+}
+
+/// What a SyncMgr handler has reported for one item so far: its reports say
+/// only what changed, Sync Center's say everything.
+#[derive(Default, Clone)]
+struct Remembered {
+    status: Option<SyncMgrStatus>,
+    value: Option<i32>,
+    max: Option<i32>,
+}
+
+/// The SyncMgr callback that forwards to a Sync Center session.
+struct SyncMgrBridge {
+    session: Arc<dyn SyncCenterCallback>,
+    ids: HashMap<ItemId, SyncCenterItemId>,
+    reports: Mutex<HashMap<ItemId, Remembered>>,
+    completions: Mutex<Completions>,
+    arrived: Condvar,
+}
+
+impl SyncMgrBridge {
+    fn wait(
+        &self,
+        timeout: Duration,
+        which: fn(&Completions) -> Option<HResult>,
+    ) -> Result<HResult, HandlerError> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut completions = self.completions.lock();
+        loop {
+            if let Some(code) = which(&completions) {
+                return Ok(code);
+            }
+            if self
+                .arrived
+                .wait_until(&mut completions, deadline)
+                .timed_out()
+            {
+                return which(&completions).ok_or_else(|| {
+                    HandlerError::failed(format!(
+                        "the SyncMgr handler did not complete within {timeout:?}"
+                    ))
+                });
+            }
+        }
+    }
+
+    fn complete(&self, set: impl FnOnce(&mut Completions)) {
+        set(&mut self.completions.lock());
+        self.arrived.notify_all();
+    }
+
+    fn item(&self, item: ItemId) -> Result<&SyncCenterItemId, CallbackError> {
+        self.ids
+            .get(&item)
+            .ok_or_else(|| CallbackError::InvalidArgument {
+                reason: format!("item {item} is not in the prepared set (§G.2 #15)"),
+            })
+    }
+
+    /// A poll, as two `CanContinue` calls.
+    fn poll(&self, id: &SyncCenterItemId) -> Result<CancelDecision, CallbackError> {
+        let item = self.session.can_continue(Some(id))?;
+        let handler = self.session.can_continue(None)?;
+        Ok(CancelDecision::from_can_continue(item, handler))
+    }
+}
+
+impl SyncCallback for SyncMgrBridge {
+    fn prepare_for_sync_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
+        self.complete(|c| c.prepare = c.prepare.or(Some(outcome)));
+        Ok(())
+    }
+
+    fn synchronize_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
+        self.complete(|c| c.synchronize = c.synchronize.or(Some(outcome)));
+        Ok(())
+    }
+
+    fn enable_modeless(&self, _enable: bool) -> Result<ModelessAnswer, CallbackError> {
+        Ok(ModelessAnswer::Granted)
+    }
+
+    fn progress(
+        &self,
+        item: ItemId,
+        progress: Option<&SyncMgrProgress>,
+    ) -> Result<CancelDecision, CallbackError> {
+        let id = self.item(item)?;
+        let Some(progress) = progress else {
+            return self.poll(id);
+        };
+        let merged = {
+            let mut reports = self.reports.lock();
+            let remembered = reports.entry(item).or_default();
+            remembered.status = progress.status().or(remembered.status);
+            remembered.value = progress.value().or(remembered.value);
+            remembered.max = progress.max().or(remembered.max);
+            remembered.clone()
+        };
+        let status = merged
+            .status
+            .and_then(|s| ProgressStatus::from_phase(ItemPhase::of(s)));
+        let Some(mut status) = status else {
+            // Nothing Sync Center can show yet (no status, or PENDING).
+            return self.poll(id);
+        };
+        let step = |n: Option<i32>| n.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+        let (current, max) = (step(merged.value), step(merged.max));
+        if status == ProgressStatus::Updating && max == 0 {
+            status = ProgressStatus::UpdatingIndeterminate;
+        }
+        let mut report = SyncCenterProgress::new(id.clone(), status, current.min(max), max);
+        if let Some(text) = progress.text() {
+            report = report
+                .with_text(truncate_utf16(text, MAX_SYNCMGR_PROGRESSTEXT))
+                .map_err(|e| CallbackError::InvalidArgument {
+                    reason: e.to_string(),
+                })?;
+        }
+        Ok(self.session.report_progress(&report)?.into())
+    }
+
+    fn log_error(
+        &self,
+        level: LogLevel,
+        text: &str,
+        info: Option<&LogErrorInfo>,
+    ) -> Result<(), CallbackError> {
+        let level = match level {
+            LogLevel::Information => EventLevel::Information,
+            LogLevel::Warning => EventLevel::Warning,
+            LogLevel::Error => EventLevel::Error,
+        };
+        let mut event = SyncCenterEvent::new(level, level.to_string(), text);
+        if let Some(item) = info.and_then(LogErrorInfo::item_id) {
+            event = event.about(self.item(item)?.clone());
+        }
+        self.session.report_event(&event).map(drop)
+    }
+
+    fn delete_log_error(&self, _error: ErrorId) -> Result<(), CallbackError> {
+        Ok(())
+    }
+
+    fn establish_connection(&self, _connection: Option<&str>) -> Result<(), CallbackError> {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Sync Center handler → SyncMgr host
+// ---------------------------------------------------------------------------
+
+/// A Sync Center [`SyncCenterHandler`] presented to a SyncMgr host as a
+/// [`SyncHandler`].
+///
+/// `EnumSyncMgrItems` lists the handler's [`items`](SyncCenterHandler::items)
+/// under the GUIDs [`SyncCenterItemId::to_item_id`] gives them;
+/// `PrepareForSync` completes at once; `Synchronize` calls the Sync Center
+/// handler's `Synchronize` with a callback that forwards to the SyncMgr
+/// host, then reports `SynchronizeCompleted`:
+/// - `ReportProgress` becomes `Progress` through the [`ProgressItem`] view
+///   ([`SyncMgrProgress::from_item`]: `CANCELED` becomes `STOPPED` without
+///   steps, since SyncMgr refuses more work after a cancel, §G.3 #22;
+///   `DISCONNECTED` becomes `FAILED`; indeterminate progress carries no
+///   value); the `Progress` return code comes back as the [`CancelRequest`];
+/// - `CanContinue` for an item is a `Progress` poll (a `NULL` report); for
+///   the handler as a whole it answers from the cancel-all the host has
+///   already sent;
+/// - `ReportEvent` becomes `LogError`, and answers a fresh error id;
+/// - the host's `SetItemStatus(SKIPPED)` makes the next answer for that item
+///   `SYNCMGR_CR_CANCEL_ITEM` (or `CanContinue` → `S_FALSE`).
+///
+/// A Sync Center handler may report an item's first status as terminal, and,
+/// after a cancel-all, acknowledges the items it never started with
+/// `CANCELED`. SyncMgr forbids both (§G.3 #20, #23), so the adapter opens an
+/// unstarted item with a poll before a terminal first report, and answers
+/// acknowledgements of unstarted items after a cancel-all itself (the SyncMgr
+/// host finishes those items as stopped).
+///
+/// Lossy corners: SyncMgr's item set is fixed at `PrepareForSync` (§G.2
+/// #15), so `AddItemToSession`, `ProposeItem` and `CommitItem` answer
+/// `E_NOTIMPL` and `QueryForAdditionalItems` answers nothing pending;
+/// `SetHandlerProgressText` has no SyncMgr counterpart and is only answered;
+/// a handler name longer than 31 UTF-16 units is cut.
+pub struct SyncCenterAsSyncMgr {
+    inner: Arc<SyncCenterBridge>,
+}
+
+impl SyncCenterAsSyncMgr {
+    /// Wrap `handler`.
+    pub fn new(handler: Arc<dyn SyncCenterHandler>) -> Self {
+        Self {
+            inner: Arc::new(SyncCenterBridge {
+                handler,
+                slot: CallbackSlot::new(),
+                items: Mutex::new(HashMap::new()),
+                prepared: Mutex::new(Vec::new()),
+                cancel: Mutex::new(CancelBoard::default()),
+            }),
+        }
+    }
+
+    fn sync_center_id(&self, item: ItemId) -> SyncCenterItemId {
+        self.inner
+            .items
+            .lock()
+            .get(&item)
+            .cloned()
+            .unwrap_or_else(|| SyncCenterItemId::from_item_id(item))
+    }
+}
+
+/// What the SyncMgr host has told the adapter about cancellation.
+#[derive(Default)]
+struct CancelBoard {
+    all: bool,
+    skipped: HashSet<ItemId>,
+    opened: HashSet<ItemId>,
+}
+
+/// The shared state of [`SyncCenterAsSyncMgr`], and the Sync Center
+/// callback it hands its handler.
+struct SyncCenterBridge {
+    handler: Arc<dyn SyncCenterHandler>,
+    slot: CallbackSlot,
+    items: Mutex<HashMap<ItemId, SyncCenterItemId>>,
+    prepared: Mutex<Vec<ItemId>>,
+    cancel: Mutex<CancelBoard>,
+}
+
+impl SyncCenterBridge {
+    /// Send `report` (or a poll) for `item` to the SyncMgr host and fold the
+    /// answer into the board.
+    fn forward(
+        &self,
+        item: ItemId,
+        report: Option<&SyncMgrProgress>,
+    ) -> Result<CancelDecision, CallbackError> {
+        let decision = self.slot.progress(item, report)?;
+        let mut board = self.cancel.lock();
+        board.opened.insert(item);
+        if decision == CancelDecision::CancelAll {
+            board.all = true;
+        }
+        Ok(if board.skipped.contains(&item) {
+            decision.max(CancelDecision::CancelItem)
+        } else {
+            decision
+        })
+    }
+
+    fn known(&self, id: &SyncCenterItemId) -> Result<ItemId, CallbackError> {
+        let item = id.to_item_id();
+        if self.prepared.lock().contains(&item) {
+            Ok(item)
+        } else {
+            Err(CallbackError::InvalidArgument {
+                reason: format!("item \"{id}\" is not in the session"),
+            })
+        }
+    }
+}
+
+impl SyncCenterCallback for SyncCenterBridge {
+    fn report_progress(&self, report: &SyncCenterProgress) -> Result<CancelRequest, CallbackError> {
+        let item = self.known(report.item())?;
+        let (all, opened) = {
+            let board = self.cancel.lock();
+            (board.all, board.opened.contains(&item))
+        };
+        if !opened {
+            if all {
+                // An acknowledgement (or more work) for an item SyncMgr
+                // never saw: answered here, §G.3 #23.
+                return Ok(CancelRequest::CancelAll);
+            }
+            if report.status().is_terminal() {
+                let decision = self.forward(item, None)?;
+                if decision == CancelDecision::CancelAll {
+                    return Ok(CancelRequest::CancelAll);
+                }
+            }
+        }
+        let progress = if report.status() == ProgressStatus::Canceled {
+            // An acknowledgement says the item stopped, not how far it got:
+            // SyncMgr refuses more work after a cancel (§G.3 #22).
+            let mut stopped = SyncMgrProgress::builder().status(SyncMgrStatus::Stopped);
+            if let Some(text) = report.text() {
+                stopped = stopped.text(text);
+            }
+            stopped.build()
+        } else {
+            SyncMgrProgress::from_item(report)
+        }
+        .map_err(|e| CallbackError::InvalidArgument {
+            reason: format!("§G.7 #43: {e}"),
+        })?;
+        Ok(self.forward(item, Some(&progress))?.into())
+    }
+
+    fn set_handler_progress_text(&self, _text: &str) -> Result<CancelRequest, CallbackError> {
+        Ok(if self.cancel.lock().all {
+            CancelRequest::CancelAll
+        } else {
+            CancelRequest::None
+        })
+    }
+
+    fn report_event(&self, event: &SyncCenterEvent) -> Result<Guid, CallbackError> {
+        let level = match event.level {
+            EventLevel::Information => LogLevel::Information,
+            EventLevel::Warning => LogLevel::Warning,
+            EventLevel::Error => LogLevel::Error,
+        };
+        let id = ErrorId::from_guid(crate::ids::fresh_guid());
+        let mut info = LogErrorInfo::new().with_error_id(id);
+        if let Some(item) = &event.item {
+            info = info.with_item_id(self.known(item)?);
+        }
+        let text = format!("{}: {}", event.name, event.description);
+        self.slot.log_error(level, &text, Some(&info))?;
+        Ok(id.to_guid())
+    }
+
+    fn can_continue(&self, item: Option<&SyncCenterItemId>) -> Result<CanContinue, CallbackError> {
+        let Some(id) = item else {
+            return Ok(if self.cancel.lock().all {
+                CanContinue::Stop
+            } else {
+                CanContinue::Continue
+            });
+        };
+        let item = self.known(id)?;
+        {
+            let board = self.cancel.lock();
+            if board.all || board.skipped.contains(&item) {
+                return Ok(CanContinue::Stop);
+            }
+        }
+        Ok(self.forward(item, None)?.can_continue())
+    }
+
+    fn query_for_additional_items(&self) -> Result<Vec<SyncCenterItemId>, CallbackError> {
+        Ok(Vec::new())
+    }
+
+    fn report_manual_sync(&self) -> Result<(), CallbackError> {
+        Ok(())
+    }
+}
+
+impl SyncHandler for SyncCenterAsSyncMgr {
+    fn initialize(
+        &self,
+        _flags: SyncMgrFlags,
+        _cookie: Option<&[u8]>,
+    ) -> Result<HandlerAnswer, HandlerError> {
+        Ok(HandlerAnswer::Accept)
+    }
+
+    fn handler_info(&self) -> Result<HandlerInfo, HandlerError> {
+        let name = self.inner.handler.name()?;
+        let name = truncate_utf16(&name, crate::MAX_SYNCMGRHANDLERNAME);
+        HandlerInfo::new(name).map_err(|e| HandlerError::failed(e.to_string()))
+    }
+
+    fn enum_items(&self) -> Result<ItemEnumeration, HandlerError> {
+        let offered = self.inner.handler.items()?;
+        let mut items = Vec::with_capacity(offered.len());
+        let mut map = self.inner.items.lock();
+        for item in offered {
+            let guid = item.id().to_item_id();
+            map.insert(guid, item.id().clone());
+            items.push(
+                SyncItem::new(guid, item.name())
+                    .map_err(|e| HandlerError::failed(e.to_string()))?,
+            );
+        }
+        Ok(ItemEnumeration::complete(items))
+    }
+
+    fn set_progress_callback(
+        &self,
+        callback: Option<Arc<dyn SyncCallback>>,
+    ) -> Result<(), HandlerError> {
+        self.inner.slot.set(callback);
+        Ok(())
+    }
+
+    fn prepare_for_sync(
+        &self,
+        items: &[ItemId],
+        _parent: WindowHandle,
+    ) -> Result<HandlerAnswer, HandlerError> {
+        *self.inner.prepared.lock() = items.to_vec();
+        *self.inner.cancel.lock() = CancelBoard::default();
+        // A completion the host refuses is its business; the handler is
+        // prepared either way.
+        let _ = self.inner.slot.prepare_for_sync_completed(HResult::S_OK);
+        Ok(HandlerAnswer::Accept)
+    }
+
+    fn synchronize(&self, parent: WindowHandle) -> Result<(), HandlerError> {
+        let prepared = self.inner.prepared.lock().clone();
+        let ids: Vec<SyncCenterItemId> =
+            prepared.iter().map(|&id| self.sync_center_id(id)).collect();
+        // The Sync Center handler reports under the ids it was given; the
+        // bridge maps them back through their GUIDs.
+        let callback: Arc<dyn SyncCenterCallback> = self.inner.clone();
+        let result = self.inner.handler.synchronize(&ids, parent, callback);
+        let code = match &result {
+            Ok(()) => HResult::S_OK,
+            Err(error) => error.hresult(),
+        };
+        let _ = self.inner.slot.synchronize_completed(code);
+        Ok(())
+    }
+
+    fn set_item_status(&self, item: ItemId, status: SyncMgrStatus) -> Result<(), HandlerError> {
+        if status != SyncMgrStatus::Skipped {
+            return Err(HandlerError::InvalidArgument {
+                reason: format!("SetItemStatus({status}): only SKIPPED is defined (§G.2 #18)"),
+            });
+        }
+        self.inner.cancel.lock().skipped.insert(item);
+        Ok(())
+    }
+}

@@ -1,0 +1,321 @@
+//! The adapters between generations: a SyncMgr handler behind a Sync Center
+//! host, and a Sync Center handler behind a SyncMgr host, with cancellation
+//! arriving at the handler in its own vocabulary in both directions.
+
+mod common;
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use syncmgr::sync_center::{
+    CancelRequest, ProgressStatus, SyncCenterCallback, SyncCenterHandler, SyncCenterItem,
+    SyncCenterItemId, SyncCenterOutcome, SyncCenterProgress, SyncCenterSession,
+};
+use syncmgr::{
+    CanContinue, CancelDecision, CancelReason, HResult, HandlerError, ItemPhase, Mode, Session,
+    SessionConfig, SyncCallback, SyncCenterAsSyncMgr, SyncMgrAsSyncCenter, SyncMgrStatus,
+    WindowHandle,
+};
+
+use support::{Fake, item};
+
+fn sc_id(n: u128) -> SyncCenterItemId {
+    SyncCenterItemId::from_item_id(item(n))
+}
+
+#[test]
+fn a_syncmgr_handler_reports_to_a_sync_center_host_and_hears_its_cancels() {
+    let session = SyncCenterSession::new(Mode::Strict);
+    let host = session.clone();
+    let fake = Fake::builder(3)
+        .on_synchronize(move |h| {
+            h.work(item(1)).unwrap();
+            host.cancel_item(&sc_id(2), CancelReason::User).unwrap();
+            h.work(item(2)).unwrap();
+            host.cancel_all(CancelReason::Shutdown);
+            h.work(item(3)).unwrap();
+            h.cb()
+                .synchronize_completed(HResult::S_OK)
+                .map_err(support::refused)
+        })
+        .build();
+    let adapter = Arc::new(SyncMgrAsSyncCenter::new(fake.clone(), "fake"));
+    let outcome = common::within(10, "adapted run", move || {
+        session
+            .run(adapter, &[sc_id(1), sc_id(2), sc_id(3)])
+            .unwrap()
+    });
+    assert_eq!(
+        outcome,
+        SyncCenterOutcome::Cancelled(CancelReason::Shutdown)
+    );
+
+    // Cancellation arrived as SyncMgr's return codes.
+    assert_eq!(fake.answers(item(1)), vec![Ok(CancelDecision::Continue); 3]);
+    assert_eq!(
+        fake.answers(item(2))[0],
+        Ok(CancelDecision::CancelItem),
+        "the item cancel arrives as S_SYNCMGR_CANCELITEM"
+    );
+    assert_eq!(
+        fake.answers(item(3))[0],
+        Ok(CancelDecision::CancelAll),
+        "the cancel-all arrives as S_SYNCMGR_CANCELALL"
+    );
+    // §G.1 #7: the adapter released the callback.
+    assert!(fake.called(&support::Call::SetProgressCallback(false)));
+}
+
+#[test]
+fn sync_center_states_after_an_adapted_syncmgr_run() {
+    let session = SyncCenterSession::new(Mode::Strict);
+    let host = session.clone();
+    let fake = Fake::builder(3)
+        .on_synchronize(move |h| {
+            h.work(item(1)).unwrap();
+            host.cancel_item(&sc_id(2), CancelReason::User).unwrap();
+            h.work(item(2)).unwrap();
+            h.work(item(3)).unwrap();
+            h.cb()
+                .synchronize_completed(HResult::S_OK)
+                .map_err(support::refused)
+        })
+        .build();
+    let adapter = Arc::new(SyncMgrAsSyncCenter::new(fake, "fake"));
+    let runner = session.clone();
+    let outcome = common::within(10, "adapted run", move || {
+        runner
+            .run(adapter, &[sc_id(1), sc_id(2), sc_id(3)])
+            .unwrap()
+    });
+    assert_eq!(outcome, SyncCenterOutcome::Completed);
+    let items = session.snapshot().items;
+    let states: Vec<_> = items
+        .iter()
+        .map(|i| (i.phase, i.status, i.acknowledged))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (ItemPhase::Succeeded, Some(ProgressStatus::Succeeded), false),
+            (ItemPhase::Stopped, Some(ProgressStatus::Canceled), true),
+            (ItemPhase::Succeeded, Some(ProgressStatus::Succeeded), false),
+        ]
+    );
+    assert_eq!(items[0].steps, Some((10, 10)));
+    assert!(
+        session.conformance_report().is_clean(),
+        "{}",
+        session.conformance_report()
+    );
+}
+
+#[test]
+fn a_syncmgr_handler_poll_becomes_can_continue() {
+    let session = SyncCenterSession::new(Mode::Strict);
+    let host = session.clone();
+    let polls = Arc::new(Mutex::new(Vec::new()));
+    let seen = polls.clone();
+    let fake = Fake::builder(2)
+        .on_synchronize(move |h| {
+            seen.lock().unwrap().push(h.progress(item(1), None));
+            host.cancel_item(&sc_id(1), CancelReason::User).unwrap();
+            seen.lock().unwrap().push(h.progress(item(1), None));
+            host.cancel_all(CancelReason::User);
+            seen.lock().unwrap().push(h.progress(item(2), None));
+            h.work(item(1)).unwrap();
+            h.cb()
+                .synchronize_completed(HResult::S_OK)
+                .map_err(support::refused)
+        })
+        .build();
+    let adapter = Arc::new(SyncMgrAsSyncCenter::new(fake, "fake"));
+    let runner = session.clone();
+    common::within(10, "adapted run", move || {
+        runner.run(adapter, &[sc_id(1), sc_id(2)]).unwrap()
+    });
+    assert_eq!(
+        *polls.lock().unwrap(),
+        [
+            Ok(CancelDecision::Continue),
+            Ok(CancelDecision::CancelItem),
+            Ok(CancelDecision::CancelAll)
+        ]
+    );
+}
+
+/// A Sync Center handler in the published sample's style: report the max
+/// first, then steps, check the cancel request after each report, and
+/// acknowledge a cancel with CANCELED; after CANCEL_ALL every remaining item
+/// is acknowledged too. `hook(item, step)` runs after each step.
+struct SampleLoop {
+    steps: u32,
+    hook: Box<dyn Fn(usize, u32) + Send + Sync>,
+    answers: Mutex<Vec<(String, CancelRequest)>>,
+    polls: Mutex<Vec<CanContinue>>,
+}
+
+impl SampleLoop {
+    fn new(steps: u32, hook: impl Fn(usize, u32) + Send + Sync + 'static) -> Arc<Self> {
+        Arc::new(Self {
+            steps,
+            hook: Box::new(hook),
+            answers: Mutex::new(Vec::new()),
+            polls: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn report(
+        &self,
+        callback: &dyn SyncCenterCallback,
+        item: &SyncCenterItemId,
+        status: ProgressStatus,
+        step: u32,
+    ) -> CancelRequest {
+        let report = SyncCenterProgress::new(item.clone(), status, step, self.steps);
+        let answer = callback.report_progress(&report).unwrap();
+        self.answers
+            .lock()
+            .unwrap()
+            .push((item.to_string(), answer));
+        answer
+    }
+}
+
+impl SyncCenterHandler for SampleLoop {
+    fn name(&self) -> Result<String, HandlerError> {
+        Ok("sample loop".into())
+    }
+
+    fn items(&self) -> Result<Vec<SyncCenterItem>, HandlerError> {
+        ["alpha", "beta", "gamma"]
+            .into_iter()
+            .map(|name| SyncCenterItem::new(SyncCenterItemId::new(name).unwrap(), name))
+            .collect::<Result<_, _>>()
+            .map_err(|e| HandlerError::failed(e.to_string()))
+    }
+
+    fn synchronize(
+        &self,
+        items: &[SyncCenterItemId],
+        _: WindowHandle,
+        callback: Arc<dyn SyncCenterCallback>,
+    ) -> Result<(), HandlerError> {
+        let mut all = false;
+        for (index, item) in items.iter().enumerate() {
+            if all {
+                self.report(&*callback, item, ProgressStatus::Canceled, 0);
+                continue;
+            }
+            let mut request = self.report(&*callback, item, ProgressStatus::Updating, 0);
+            let mut step = 0;
+            while request == CancelRequest::None && step < self.steps {
+                step += 1;
+                (self.hook)(index, step);
+                // CanContinue between reports; S_FALSE means "acknowledge".
+                let poll = callback.can_continue(Some(item)).unwrap();
+                self.polls.lock().unwrap().push(poll);
+                if poll == CanContinue::Stop {
+                    let handler = callback.can_continue(None).unwrap();
+                    request = CancelDecision::from_can_continue(poll, handler).into();
+                    break;
+                }
+                request = self.report(&*callback, item, ProgressStatus::Updating, step);
+            }
+            match request {
+                CancelRequest::None => {
+                    self.report(&*callback, item, ProgressStatus::Succeeded, self.steps);
+                }
+                CancelRequest::CancelItem => {
+                    self.report(&*callback, item, ProgressStatus::Canceled, step);
+                }
+                CancelRequest::CancelAll => {
+                    all = true;
+                    self.report(&*callback, item, ProgressStatus::Canceled, step);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_sync_center_handler_reports_to_a_syncmgr_host_and_hears_its_cancels() {
+    let session = Session::new(SessionConfig::default());
+    let host = session.clone();
+    let alpha = SyncCenterItemId::new("alpha").unwrap().to_item_id();
+    let beta = SyncCenterItemId::new("beta").unwrap().to_item_id();
+    let handler = SampleLoop::new(4, move |index, step| match (index, step) {
+        (0, 2) => host.cancel_item(alpha, CancelReason::User).unwrap(),
+        (1, 1) => host.cancel_all(CancelReason::Shutdown),
+        _ => {}
+    });
+    let adapter = Arc::new(SyncCenterAsSyncMgr::new(handler.clone()));
+    let runner = session.clone();
+    let outcome = common::within(10, "adapted run", move || runner.run(adapter));
+    assert!(outcome.is_success(), "{outcome:?}");
+
+    let answers = handler.answers.lock().unwrap().clone();
+    assert_eq!(
+        *handler.polls.lock().unwrap(),
+        [CanContinue::Continue, CanContinue::Stop, CanContinue::Stop],
+        "CANCELITEM, then CANCELALL, for a poll arrive as CanContinue S_FALSE"
+    );
+    assert!(
+        answers.contains(&("beta".into(), CancelRequest::CancelAll)),
+        "S_SYNCMGR_CANCELALL arrives as CR_CANCEL_ALL: {answers:?}"
+    );
+
+    let snapshot = session.snapshot();
+    let phase = |id| snapshot.items.iter().find(|i| i.id == id).unwrap().phase;
+    let gamma = SyncCenterItemId::new("gamma").unwrap().to_item_id();
+    assert_eq!(phase(alpha), ItemPhase::Stopped, "CANCELED became STOPPED");
+    assert_eq!(phase(beta), ItemPhase::Stopped);
+    assert_eq!(
+        phase(gamma),
+        ItemPhase::Stopped,
+        "never opened: the host stops it"
+    );
+    assert!(
+        session.conformance_report().is_clean(),
+        "{}",
+        session.conformance_report()
+    );
+}
+
+#[test]
+fn an_undisturbed_sync_center_handler_succeeds_behind_a_syncmgr_host() {
+    let session = Session::new(SessionConfig::default());
+    let handler = SampleLoop::new(3, |_, _| {});
+    let adapter = Arc::new(SyncCenterAsSyncMgr::new(handler));
+    let runner = session.clone();
+    let outcome = common::within(10, "adapted run", move || runner.run(adapter));
+    assert!(outcome.is_success(), "{outcome:?}");
+    let snapshot = session.snapshot();
+    assert_eq!(snapshot.items.len(), 3);
+    for item in &snapshot.items {
+        assert_eq!(item.phase, ItemPhase::Succeeded, "{}", item.name);
+        assert_eq!((item.value, item.max), (Some(3), Some(3)));
+    }
+    assert!(session.conformance_report().is_clean());
+}
+
+#[test]
+fn a_skip_from_the_syncmgr_host_reaches_the_sync_center_handler() {
+    let adapter = SyncCenterAsSyncMgr::new(SampleLoop::new(1, |_, _| {}));
+    use syncmgr::SyncHandler;
+    let alpha = SyncCenterItemId::new("alpha").unwrap().to_item_id();
+    adapter.enum_items().unwrap();
+    adapter
+        .prepare_for_sync(&[alpha], WindowHandle::NONE)
+        .unwrap();
+    adapter
+        .set_item_status(alpha, SyncMgrStatus::Skipped)
+        .unwrap();
+    assert!(
+        adapter
+            .set_item_status(alpha, SyncMgrStatus::Failed)
+            .is_err(),
+        "only SKIPPED is a SetItemStatus value"
+    );
+}
