@@ -20,15 +20,82 @@
 //! |---|---|---|
 //! | [`SyncHandler`] | trait | the handler side (`ISyncMgrSynchronize`): what a host asks of a handler |
 //! | [`SyncCallback`] | trait | the host side (`ISyncMgrSynchronizeCallback`): what a handler tells its host |
-//! | [`SyncMgrProgress`] | data | one progress report (`SYNCMGRPROGRESSITEM`): text, status, value, max, each present or absent |
+//! | [`ProgressItem`] | trait | a progress report of any generation, in the core's terms: phase, text, work done, work in all |
+//! | [`SyncMgrProgress`] | data | SyncMgr's report (`SYNCMGRPROGRESSITEM`): text, status, value, max, each present or absent |
 //! | [`CancelDecision`] | data | the host's answer to a report: continue, cancel this item, cancel all |
 //!
 //! The two sides of the protocol are traits because users implement them.
-//! A report and a decision are plain data: they are values that are copied,
-//! stored, compared and sent between threads, with exact conversions to their
-//! wire forms ([`RawProgressItem`], [`HResult`]). A cancel decision is never
-//! an error: `Progress` answering [`CancelDecision::CancelItem`] is a normal
-//! outcome, and only a refused call is a [`CallbackError`].
+//! [`ProgressItem`] is a trait because the three generations' reports are
+//! different data ([`SyncMgrProgress`],
+//! [`sync_center::SyncCenterProgress`], [`windows_sync::WindowsSyncProgress`])
+//! that say the same things; code that shows progress, and the adapters
+//! between generations, are written once against it. A decision is plain
+//! data: one value with exact conversions to each generation's channel
+//! (below). A cancel decision is never an error: `Progress` answering
+//! [`CancelDecision::CancelItem`] is a normal outcome, and only a refused
+//! call is a [`CallbackError`].
+//!
+//! # Three generations, one model
+//!
+//! | generation | module | handler | callback | host |
+//! |---|---|---|---|---|
+//! | SyncMgr (mobsync.h) | crate root | [`SyncHandler`] | [`SyncCallback`] | [`Session`] |
+//! | Sync Center (syncmgr.h) | [`sync_center`] | [`sync_center::SyncCenterHandler`] | [`sync_center::SyncCenterCallback`] | [`sync_center::SyncCenterSession`] |
+//! | Windows Sync (winsync.h) | [`windows_sync`] | the provider's steps | [`windows_sync::WindowsSyncCallback`] (implemented by the application) | [`windows_sync::WindowsSyncSession`] |
+//!
+//! Items of every generation move through one state machine, [`ItemPhase`]
+//! ([`ItemPhase::to`]); cancellation is one model, per item or a sticky
+//! cancel-all, carried by [`CancelDecision`]. [`SyncMgrAsSyncCenter`] and
+//! [`SyncCenterAsSyncMgr`] let a handler of one generation report to a host
+//! of the other.
+//!
+//! **Item status.** `⚠` marks a lossy corner: the value that comes back is
+//! not the one that went in.
+//!
+//! | `SYNCMGRSTATUS` | [`ItemPhase`] | `SYNCMGR_PROGRESS_STATUS` | … and back |
+//! |---|---|---|---|
+//! | `PENDING` (2) | `Pending` | none ⚠ (Sync Center reports only started items; adapters poll instead) | — |
+//! | `UPDATING` (3) | `Updating` | `UPDATING` (1) | `UPDATING` |
+//! | `UPDATING_INDETERMINATE` (8) | `UpdatingIndeterminate` | `UPDATING_INDETERMINATE` (2) | `UPDATING_INDETERMINATE` |
+//! | `PAUSED` (6) | `Paused` | `UPDATING_INDETERMINATE` ⚠ | `UPDATING_INDETERMINATE` |
+//! | `RESUMING` (7) | `Resuming` | `UPDATING` ⚠ | `UPDATING` |
+//! | `SUCCEEDED` (4) | `Succeeded` | `SUCCEEDED` (3) | `SUCCEEDED` |
+//! | `FAILED` (5) | `Failed` | `FAILED` (4) | `FAILED` |
+//! | `STOPPED` (0) | `Stopped` | `CANCELED` (5) | `STOPPED` |
+//! | `SKIPPED` (1) | `Skipped` | `CANCELED` ⚠ | `STOPPED` |
+//! | `DELETED` (0x100) | `Deleted` | `CANCELED` ⚠ | `STOPPED` |
+//! | `FAILED` ⚠ | `Disconnected` | `DISCONNECTED` (6) | `DISCONNECTED` |
+//!
+//! Windows Sync reports a session's work, not an item's status, so its
+//! reports carry no phase. Work counts: SyncMgr's `iProgValue`/`iMaxValue`
+//! are `i32`, Sync Center's steps and Windows Sync's work `u32`; counts above
+//! `i32::MAX` reach a SyncMgr host scaled down together (ratio kept) ⚠, and
+//! indeterminate Sync Center progress carries none.
+//!
+//! **Cancellation.** Each generation carries the same decision on a
+//! different channel:
+//!
+//! | [`CancelDecision`] | SyncMgr: `Progress` return code | Sync Center: `pnCancelRequest` | Sync Center: `CanContinue(item)` | `CanContinue(NULL)` | Windows Sync |
+//! |---|---|---|---|---|---|
+//! | `Continue` | `S_OK` | `SYNCMGR_CR_NONE` | `S_OK` | `S_OK` | — |
+//! | `CancelItem` | `S_SYNCMGR_CANCELITEM` | `SYNCMGR_CR_CANCEL_ITEM` | `S_FALSE` | `S_OK` | none ⚠ (cancellation is session-wide) |
+//! | `CancelAll` | `S_SYNCMGR_CANCELALL` | `SYNCMGR_CR_CANCEL_ALL` | `S_FALSE` | `S_FALSE` | `ISyncSession::Cancel` |
+//!
+//! The return code and the out-parameter are exact in both directions
+//! ([`CancelDecision::to_hresult`], `From` / `Into`
+//! [`sync_center::CancelRequest`]). One `CanContinue` answer is lossy ⚠ —
+//! it cannot tell `CancelItem` from `CancelAll`
+//! ([`CancelDecision::can_continue`]) — but the pair of polls is exact
+//! ([`CancelDecision::can_continue_pair`],
+//! [`CancelDecision::from_can_continue`]). Windows Sync reverses the
+//! direction: the application cancels the session, or (this crate's policy,
+//! §G.8 #57) fails a callback.
+//!
+//! **Item ids.** SyncMgr names items by GUID, Sync Center by string:
+//! [`sync_center::SyncCenterItemId::from_item_id`] writes a GUID in registry
+//! form and [`to_item_id`](sync_center::SyncCenterItemId::to_item_id) reads it
+//! back exactly; any other string maps to a name-based GUID, which does not
+//! give the string back ⚠.
 //!
 //! # The callback lifecycle
 //!
