@@ -559,9 +559,11 @@ impl WindowsSyncSession {
             } else {
                 st.statistics.changes_failed = st.statistics.changes_failed.saturating_add(1);
             }
+            // A processed change, applied or failed, is work done; the
+            // documented 0 / 0 report is sent per *applied* change.
             let progress = match (applied, st.remaining) {
                 (true, Some(0)) => Some((0, 0)),
-                (true, Some(remaining)) => {
+                (_, Some(remaining)) if remaining > 0 => {
                     st.accumulated = st.accumulated.saturating_add(1);
                     let left = remaining - 1;
                     st.remaining = Some(left);
