@@ -304,9 +304,3 @@ pub struct SyncCenterHandlerInfo {
     /// `GetComment`.
     pub comment: Option<String>,
 }
-
-impl Default for HandlerType {
-    fn default() -> Self {
-        Self::Unspecified
-    }
-}

@@ -570,7 +570,7 @@ impl SyncCenterSession {
                 call,
                 item: Some(item),
                 expected: "CANCELED after a cancel request",
-                got: format!("{}", status.windows_name()),
+                got: status.windows_name().to_owned(),
             };
             let answer = st.request(index);
             Self::record(

@@ -166,8 +166,10 @@ impl UpdateReason {
 
 u32_enum! {
     /// `SYNCMGR_HANDLER_TYPE`: what kind of thing a handler synchronizes.
+    #[derive(Default)]
     pub enum HandlerType: "SYNCMGR_HANDLER_TYPE" {
-        /// `SYNCMGR_HT_UNSPECIFIED` (0).
+        /// `SYNCMGR_HT_UNSPECIFIED` (0), the default.
+        #[default]
         Unspecified = 0 => ("SYNCMGR_HT_UNSPECIFIED", "unspecified"),
         /// `SYNCMGR_HT_APPLICATION` (1).
         Application = 1 => ("SYNCMGR_HT_APPLICATION", "application"),
