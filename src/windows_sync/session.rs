@@ -150,11 +150,20 @@ impl Default for WindowsSyncConfig {
     }
 }
 
+/// The remaining-work estimate a provider set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Estimate {
+    /// Set to 0: the documented `0 / 0` report per applied change.
+    Zero,
+    /// Work still to do, counted down per processed change.
+    Remaining(u32),
+}
+
 #[derive(Default)]
 struct State {
     stage: Option<ProgressStage>,
     accumulated: u32,
-    remaining: Option<u32>,
+    estimate: Option<Estimate>,
     statistics: SessionStatistics,
     full_enumeration: Option<FullEnumerationAction>,
     resolutions: Vec<(ChangeConflict, Option<ResolveAction>)>,
@@ -329,8 +338,9 @@ impl WindowsSyncSession {
     /// Run the provider's `steps` to the end, a cancel, or an abort.
     ///
     /// A session runs once: a second call does nothing and answers
-    /// [`WindowsSyncOutcome::Cancelled`] with `E_ABORT` as the error status,
-    /// as every call on a finished session does (§G.8 #56).
+    /// [`WindowsSyncOutcome::Cancelled`], as every call on a finished session
+    /// does (§G.8 #56); the error status keeps the reason the session
+    /// stopped, or becomes `E_ABORT` if it had completed.
     pub fn run(&self, steps: impl IntoIterator<Item = ProviderStep>) -> WindowsSyncOutcome {
         {
             let mut st = self.shared.state.lock();
@@ -435,7 +445,11 @@ impl WindowsSyncSession {
                 total,
             } => self.provider_progress(index, role, stage, completed, total),
             ProviderStep::SetRemainingWorkEstimate(remaining) => {
-                self.shared.state.lock().remaining = Some(remaining);
+                self.shared.state.lock().estimate = Some(if remaining == 0 {
+                    Estimate::Zero
+                } else {
+                    Estimate::Remaining(remaining)
+                });
                 Ok(())
             }
             ProviderStep::FullEnumerationNeeded => {
@@ -547,6 +561,11 @@ impl WindowsSyncSession {
                 destination,
             })?,
         };
+        // A cancel from inside OnConflict stops before the change is
+        // counted (§G.8 #56).
+        if self.is_canceled() {
+            return Err(Stop::Cancelled);
+        }
         let Some(applied) = applied else {
             // Deferred, or the destination kept its version: neither
             // applied nor failed.
@@ -561,12 +580,14 @@ impl WindowsSyncSession {
             }
             // A processed change, applied or failed, is work done; the
             // documented 0 / 0 report is sent per *applied* change.
-            let progress = match (applied, st.remaining) {
-                (true, Some(0)) => Some((0, 0)),
-                (_, Some(remaining)) if remaining > 0 => {
+            let progress = match (applied, st.estimate) {
+                (true, Some(Estimate::Zero)) => Some((0, 0)),
+                (_, Some(Estimate::Remaining(remaining))) => {
+                    // An estimate that runs out keeps accumulating: completed
+                    // work never goes down (§G.8 #53).
                     st.accumulated = st.accumulated.saturating_add(1);
-                    let left = remaining - 1;
-                    st.remaining = Some(left);
+                    let left = remaining.saturating_sub(1);
+                    st.estimate = Some(Estimate::Remaining(left));
                     Some((st.accumulated, st.accumulated.saturating_add(left)))
                 }
                 _ => None,
