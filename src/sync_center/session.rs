@@ -184,14 +184,17 @@ impl State {
         decision.into()
     }
 
-    /// The handler-wide cancel request (for `SetHandlerProgressText` and
-    /// calls naming no known item).
-    fn handler_request(&self) -> CancelRequest {
-        if self.cancel_all.is_some() {
-            CancelRequest::CancelAll
-        } else {
-            CancelRequest::None
+    /// The handler-wide cancel request (for `SetHandlerProgressText`,
+    /// `CanContinue(NULL)` and calls naming no known item). A cancel-all
+    /// answered here is signalled to every unfinished item (§G.7 #42).
+    fn handler_request(&mut self) -> CancelRequest {
+        if self.cancel_all.is_none() {
+            return CancelRequest::None;
         }
+        for record in self.items.iter_mut().filter(|r| !r.phase.is_terminal()) {
+            record.cancel_signalled = true;
+        }
+        CancelRequest::CancelAll
     }
 }
 
@@ -573,11 +576,11 @@ impl SyncCenterSession {
                 got: status.windows_name().to_owned(),
             };
             let answer = st.request(index);
-            Self::record(
-                &mut st,
-                &breach,
-                Some(CancelDecision::from(answer).to_hresult()),
-            );
+            // Strict: the cancel is answered instead of applying the report.
+            let answered = self
+                .strict()
+                .then(|| CancelDecision::from(answer).to_hresult());
+            Self::record(&mut st, &breach, answered);
             if self.strict() {
                 return Ok(answer);
             }

@@ -277,8 +277,17 @@ strict_flags! {
         /// PREVENT_STOP_SYNC`.
         const BACKGROUND_SYNC_ONLY = 0x30;
     }
-    /// `SYNCMGR_HPM_VALID_MASK` (0x12f3f).
-    mask = 0x12f3f;
+    /// Every named bit, 0x13f3f: the SDK's `SYNCMGR_HPM_VALID_MASK`
+    /// ([`HandlerPolicies::SDK_VALID_MASK`]) plus `DISABLE_BROWSE`, which the
+    /// SDK names but leaves out of its own mask. Refusing a named policy
+    /// would refuse a correct handler, so decoding accepts it.
+    mask = 0x13f3f;
+}
+
+impl HandlerPolicies {
+    /// `SYNCMGR_HPM_VALID_MASK` as the SDK defines it (0x12f3f), without
+    /// `SYNCMGR_HPM_DISABLE_BROWSE` (0x1000).
+    pub const SDK_VALID_MASK: u32 = 0x12f3f;
 }
 
 strict_flags! {
@@ -331,6 +340,15 @@ strict_flags! {
         /// `SYNCMGR_IPM_HIDDEN_BY_DEFAULT` (0x10000).
         const HIDDEN_BY_DEFAULT = 0x10000;
     }
-    /// `SYNCMGR_IPM_VALID_MASK` (0x102ff).
-    mask = 0x102ff;
+    /// Every named bit, 0x103ff: the SDK's `SYNCMGR_IPM_VALID_MASK`
+    /// ([`ItemPolicies::SDK_VALID_MASK`]) plus `DISABLE_BROWSE`, which the
+    /// SDK names but leaves out of its own mask. Refusing a named policy
+    /// would refuse a correct handler, so decoding accepts it.
+    mask = 0x103ff;
+}
+
+impl ItemPolicies {
+    /// `SYNCMGR_IPM_VALID_MASK` as the SDK defines it (0x102ff), without
+    /// `SYNCMGR_IPM_DISABLE_BROWSE` (0x100).
+    pub const SDK_VALID_MASK: u32 = 0x102ff;
 }
