@@ -171,8 +171,17 @@
 //!
 //! # Features
 //!
-//! The crate has no optional features yet; it is `forbid(unsafe_code)` and
-//! depends on no Windows crate. It builds and its tests run on every OS.
+//! Without features the crate is `forbid(unsafe_code)`, depends on no Windows
+//! crate, and builds and runs its tests on every OS.
+//!
+//! - `com` (Windows only; ignored elsewhere): the `syncmgr::com` module, thin
+//!   shims between COM and the core. It exposes a [`SyncCallback`] as a real
+//!   `ISyncMgrSynchronizeCallback` and a [`SyncHandler`] as
+//!   `ISyncMgrSynchronize`, drives existing COM callbacks and handlers from
+//!   Rust without folding `S_SYNCMGR_CANCELITEM`, `S_SYNCMGR_CANCELALL` or
+//!   `S_FALSE` into "ok", and builds in-process COM server DLLs. Only that
+//!   module may use `unsafe`, each block with its `// SAFETY:` reason;
+//!   `scripts/test-windows.sh` runs its tests under Wine.
 #![cfg_attr(not(all(windows, feature = "com")), forbid(unsafe_code))]
 #![cfg_attr(all(windows, feature = "com"), deny(unsafe_code))]
 #![deny(missing_docs)]
