@@ -11,9 +11,12 @@
 //! the corners that cannot be translated are named on each adapter.
 
 use std::collections::{HashMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
-use crate::sync::{Arc, Condvar, Mutex};
+use crate::guard::panic_error;
+
+use crate::sync::{Arc, AtomicBool, Condvar, Mutex, Ordering};
 use crate::sync_center::{
     CancelRequest, EventLevel, MAX_SYNCMGR_PROGRESSTEXT, ProgressStatus, SyncCenterCallback,
     SyncCenterEvent, SyncCenterHandler, SyncCenterItemId, SyncCenterProgress,
@@ -149,13 +152,34 @@ impl SyncCenterHandler for SyncMgrAsSyncCenter {
             session: callback,
             ids,
             reports: Mutex::new(HashMap::new()),
+            cancel_all: AtomicBool::new(false),
             completions: Mutex::new(Completions::default()),
             arrived: Condvar::new(),
         });
+        // §G.1 #7: release the callback whatever happens, also on a panic.
+        let release = ReleaseOnDrop(&*self.handler);
         let result = self.run(&guids, owner, &bridge);
-        // §G.1 #7: release the callback whatever happened.
-        let released = self.handler.set_progress_callback(None);
+        let released = release.now();
+        bridge.acknowledge_cancel_all(items);
         result.and(released)
+    }
+}
+
+/// Calls `SetProgressCallback(NULL)` when dropped, unless [`now`](Self::now)
+/// already did.
+struct ReleaseOnDrop<'a>(&'a dyn SyncHandler);
+
+impl ReleaseOnDrop<'_> {
+    fn now(self) -> Result<(), HandlerError> {
+        let result = self.0.set_progress_callback(None);
+        std::mem::forget(self);
+        result
+    }
+}
+
+impl Drop for ReleaseOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.set_progress_callback(None);
     }
 }
 
@@ -179,6 +203,8 @@ struct SyncMgrBridge {
     session: Arc<dyn SyncCenterCallback>,
     ids: HashMap<ItemId, SyncCenterItemId>,
     reports: Mutex<HashMap<ItemId, Remembered>>,
+    /// The Sync Center host has answered a cancel-all.
+    cancel_all: AtomicBool,
     completions: Mutex<Completions>,
     arrived: Condvar,
 }
@@ -189,12 +215,17 @@ impl SyncMgrBridge {
         timeout: Duration,
         which: fn(&Completions) -> Option<HResult>,
     ) -> Result<HResult, HandlerError> {
-        let deadline = std::time::Instant::now() + timeout;
+        // A timeout too large to add to "now" means "wait for ever".
+        let deadline = std::time::Instant::now().checked_add(timeout);
         let mut completions = self.completions.lock();
         loop {
             if let Some(code) = which(&completions) {
                 return Ok(code);
             }
+            let Some(deadline) = deadline else {
+                self.arrived.wait(&mut completions);
+                continue;
+            };
             if self
                 .arrived
                 .wait_until(&mut completions, deadline)
@@ -226,7 +257,35 @@ impl SyncMgrBridge {
     fn poll(&self, id: &SyncCenterItemId) -> Result<CancelDecision, CallbackError> {
         let item = self.session.can_continue(Some(id))?;
         let handler = self.session.can_continue(None)?;
-        Ok(CancelDecision::from_can_continue(item, handler))
+        Ok(self.noted(CancelDecision::from_can_continue(item, handler)))
+    }
+
+    /// Remember a cancel-all on its way to the handler.
+    fn noted(&self, decision: CancelDecision) -> CancelDecision {
+        if decision == CancelDecision::CancelAll {
+            self.cancel_all.store(true, Ordering::Release);
+        }
+        decision
+    }
+
+    /// After a cancel-all a SyncMgr handler opens no new item (§G.3 #23),
+    /// but Sync Center wants every open item acknowledged (§G.7 #42, #51):
+    /// acknowledge, for the handler, each item it did not finish.
+    fn acknowledge_cancel_all(&self, items: &[SyncCenterItemId]) {
+        if !self.cancel_all.load(Ordering::Acquire) {
+            return;
+        }
+        let reports = self.reports.lock().clone();
+        for id in items {
+            let finished = reports
+                .get(&id.to_item_id())
+                .and_then(|r| r.status)
+                .is_some_and(SyncMgrStatus::is_terminal);
+            if !finished {
+                let ack = SyncCenterProgress::new(id.clone(), ProgressStatus::Canceled, 0, 0);
+                let _ = self.session.report_progress(&ack);
+            }
+        }
     }
 }
 
@@ -257,6 +316,14 @@ impl SyncCallback for SyncMgrBridge {
         let merged = {
             let mut reports = self.reports.lock();
             let remembered = reports.entry(item).or_default();
+            let finished = remembered.status.is_some_and(SyncMgrStatus::is_terminal);
+            if finished && progress.status().is_none() {
+                // Text or numbers for a finished item: SyncMgr takes them,
+                // Sync Center would read them as a second terminal report
+                // (§G.7 #41). Only the answer is forwarded.
+                drop(reports);
+                return self.poll(id);
+            }
             remembered.status = progress.status().or(remembered.status);
             remembered.value = progress.value().or(remembered.value);
             remembered.max = progress.max().or(remembered.max);
@@ -282,7 +349,7 @@ impl SyncCallback for SyncMgrBridge {
                     reason: e.to_string(),
                 })?;
         }
-        Ok(self.session.report_progress(&report)?.into())
+        Ok(self.noted(self.session.report_progress(&report)?.into()))
     }
 
     fn log_error(
@@ -321,9 +388,9 @@ impl SyncCallback for SyncMgrBridge {
 ///
 /// `EnumSyncMgrItems` lists the handler's [`items`](SyncCenterHandler::items)
 /// under the GUIDs [`SyncCenterItemId::to_item_id`] gives them;
-/// `PrepareForSync` completes at once; `Synchronize` calls the Sync Center
-/// handler's `Synchronize` with a callback that forwards to the SyncMgr
-/// host, then reports `SynchronizeCompleted`:
+/// `PrepareForSync` completes at once; `Synchronize` starts the Sync Center
+/// handler's `Synchronize` on a worker thread, with a callback that forwards
+/// to the SyncMgr host, and reports `SynchronizeCompleted` when it returns:
 /// - `ReportProgress` becomes `Progress` through the [`ProgressItem`] view
 ///   ([`SyncMgrProgress::from_item`]: `CANCELED` becomes `STOPPED` without
 ///   steps, since SyncMgr refuses more work after a cancel, §G.3 #22;
@@ -331,7 +398,8 @@ impl SyncCallback for SyncMgrBridge {
 ///   value); the `Progress` return code comes back as the [`CancelRequest`];
 /// - `CanContinue` for an item is a `Progress` poll (a `NULL` report); for
 ///   the handler as a whole it answers from the cancel-all the host has
-///   already sent;
+///   already sent ⚠ (SyncMgr has no handler-wide poll, so a cancel-all the
+///   host has not yet answered to any call is not seen);
 /// - `ReportEvent` becomes `LogError`, and answers a fresh error id;
 /// - the host's `SetItemStatus(SKIPPED)` makes the next answer for that item
 ///   `SYNCMGR_CR_CANCEL_ITEM` (or `CanContinue` → `S_FALSE`).
@@ -408,7 +476,11 @@ impl SyncCenterBridge {
         if decision == CancelDecision::CancelAll {
             board.all = true;
         }
-        Ok(if board.skipped.contains(&item) {
+        // A skipped item is told to stop until it reports its end.
+        let ends = report
+            .and_then(SyncMgrProgress::status)
+            .is_some_and(SyncMgrStatus::is_terminal);
+        Ok(if board.skipped.contains(&item) && !ends {
             decision.max(CancelDecision::CancelItem)
         } else {
             decision
@@ -427,6 +499,41 @@ impl SyncCenterBridge {
     }
 }
 
+/// SyncMgr's form of a Sync Center report, with `status` in place of the
+/// report's own.
+///
+/// A terminal report carries its steps only when they are meaningful: never
+/// for `CANCELED` (an acknowledgement says the item stopped, not how far it
+/// got, and SyncMgr refuses more work after a cancel, §G.3 #22), and not
+/// when they are out of range (§G.7 #43 constrains only `UPDATING`).
+fn to_syncmgr(
+    report: &SyncCenterProgress,
+    status: ProgressStatus,
+) -> Result<SyncMgrProgress, crate::SyncMgrProgressError> {
+    let steps_in_range = report.current_step() <= report.max_step();
+    let keep_steps = !status.is_terminal()
+        || (status != ProgressStatus::Canceled && steps_in_range && report.max_step() > 0);
+    let mut adjusted = SyncCenterProgress::new(
+        report.item().clone(),
+        status,
+        report.current_step(),
+        report.max_step(),
+    );
+    if let Some(text) = report.text() {
+        adjusted = adjusted
+            .with_text(text)
+            .map_err(crate::SyncMgrProgressError::Decode)?;
+    }
+    if keep_steps {
+        return SyncMgrProgress::from_item(&adjusted);
+    }
+    let mut stripped = SyncMgrProgress::builder().status(status.phase().status());
+    if let Some(text) = report.text() {
+        stripped = stripped.text(text);
+    }
+    stripped.build()
+}
+
 impl SyncCenterCallback for SyncCenterBridge {
     fn report_progress(&self, report: &SyncCenterProgress) -> Result<CancelRequest, CallbackError> {
         let item = self.known(report.item())?;
@@ -434,31 +541,23 @@ impl SyncCenterCallback for SyncCenterBridge {
             let board = self.cancel.lock();
             (board.all, board.opened.contains(&item))
         };
+        let mut status = report.status();
         if !opened {
             if all {
                 // An acknowledgement (or more work) for an item SyncMgr
                 // never saw: answered here, §G.3 #23.
                 return Ok(CancelRequest::CancelAll);
             }
-            if report.status().is_terminal() {
-                let decision = self.forward(item, None)?;
-                if decision == CancelDecision::CancelAll {
-                    return Ok(CancelRequest::CancelAll);
+            if status.is_terminal() {
+                // SyncMgr wants a non-terminal Progress first (§G.3 #20): a
+                // poll opens the item. A cancel it brings back turns the
+                // report into a stop, which §G.3 #22 allows.
+                if self.forward(item, None)?.is_cancel() && status != ProgressStatus::Failed {
+                    status = ProgressStatus::Canceled;
                 }
             }
         }
-        let progress = if report.status() == ProgressStatus::Canceled {
-            // An acknowledgement says the item stopped, not how far it got:
-            // SyncMgr refuses more work after a cancel (§G.3 #22).
-            let mut stopped = SyncMgrProgress::builder().status(SyncMgrStatus::Stopped);
-            if let Some(text) = report.text() {
-                stopped = stopped.text(text);
-            }
-            stopped.build()
-        } else {
-            SyncMgrProgress::from_item(report)
-        }
-        .map_err(|e| CallbackError::InvalidArgument {
+        let progress = to_syncmgr(report, status).map_err(|e| CallbackError::InvalidArgument {
             reason: format!("§G.7 #43: {e}"),
         })?;
         Ok(self.forward(item, Some(&progress))?.into())
@@ -566,20 +665,33 @@ impl SyncHandler for SyncCenterAsSyncMgr {
         Ok(HandlerAnswer::Accept)
     }
 
+    /// Starts the Sync Center handler's `Synchronize` on a worker thread and
+    /// returns at once; `SynchronizeCompleted` follows when it returns. The
+    /// host's `SetItemStatus` window (§G.2 #18) is open meanwhile, so a skip
+    /// reaches the handler as a cancel request for that item.
     fn synchronize(&self, parent: WindowHandle) -> Result<(), HandlerError> {
         let prepared = self.inner.prepared.lock().clone();
-        let ids: Vec<SyncCenterItemId> =
-            prepared.iter().map(|&id| self.sync_center_id(id)).collect();
         // The Sync Center handler reports under the ids it was given; the
         // bridge maps them back through their GUIDs.
-        let callback: Arc<dyn SyncCenterCallback> = self.inner.clone();
-        let result = self.inner.handler.synchronize(&ids, parent, callback);
-        let code = match &result {
-            Ok(()) => HResult::S_OK,
-            Err(error) => error.hresult(),
-        };
-        let _ = self.inner.slot.synchronize_completed(code);
-        Ok(())
+        let ids: Vec<SyncCenterItemId> =
+            prepared.iter().map(|&id| self.sync_center_id(id)).collect();
+        let inner = self.inner.clone();
+        std::thread::Builder::new()
+            .name("syncmgr-sync-center-handler".into())
+            .spawn(move || {
+                let callback: Arc<dyn SyncCenterCallback> = inner.clone();
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    inner.handler.synchronize(&ids, parent, callback)
+                }))
+                .unwrap_or_else(|payload| Err(panic_error("Synchronize", &*payload)));
+                let code = match &result {
+                    Ok(()) => HResult::S_OK,
+                    Err(error) => error.hresult(),
+                };
+                let _ = inner.slot.synchronize_completed(code);
+            })
+            .map(drop)
+            .map_err(|e| HandlerError::failed(format!("cannot start the sync thread: {e}")))
     }
 
     fn set_item_status(&self, item: ItemId, status: SyncMgrStatus) -> Result<(), HandlerError> {

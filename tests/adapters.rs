@@ -319,3 +319,217 @@ fn a_skip_from_the_syncmgr_host_reaches_the_sync_center_handler() {
         "only SKIPPED is a SetItemStatus value"
     );
 }
+
+/// A conforming SyncMgr handler (it opens no item after CANCELALL, §G.3 #23)
+/// behind the adapter is not blamed by the Sync Center host: the adapter
+/// acknowledges the unopened items for it (§G.7 #42, #51).
+#[test]
+fn cancel_all_through_the_syncmgr_adapter_leaves_a_clean_report() {
+    let session = SyncCenterSession::new(Mode::Strict);
+    let host = session.clone();
+    let fake = Fake::builder(3)
+        .on_synchronize(move |h| {
+            host.cancel_all(CancelReason::User);
+            h.work_all();
+            h.cb()
+                .synchronize_completed(HResult::S_OK)
+                .map_err(support::refused)
+        })
+        .build();
+    let adapter = Arc::new(SyncMgrAsSyncCenter::new(fake, "fake"));
+    let runner = session.clone();
+    common::within(10, "adapted run", move || {
+        runner
+            .run(adapter, &[sc_id(1), sc_id(2), sc_id(3)])
+            .unwrap()
+    });
+    let report = session.conformance_report();
+    assert!(report.is_clean(), "{report}");
+    for item in session.snapshot().items {
+        assert_eq!(item.phase, ItemPhase::Stopped, "{}", item.id);
+        assert!(item.acknowledged && !item.finished_by_host, "{}", item.id);
+    }
+}
+
+/// SyncMgr allows a text-only report after a terminal status; the adapter
+/// must not turn it into a second terminal report (§G.7 #41).
+#[test]
+fn text_after_a_terminal_status_does_not_fail_the_item() {
+    let session = SyncCenterSession::new(Mode::Strict);
+    let fake = Fake::builder(1)
+        .on_synchronize(|h| {
+            h.report(item(1), support::updating(0, 10)).unwrap();
+            h.report(item(1), support::status(SyncMgrStatus::Succeeded))
+                .unwrap();
+            let text = syncmgr::SyncMgrProgress::builder()
+                .text("done: 10 files")
+                .build()
+                .unwrap();
+            assert_eq!(h.report(item(1), text), Ok(CancelDecision::Continue));
+            h.cb()
+                .synchronize_completed(HResult::S_OK)
+                .map_err(support::refused)
+        })
+        .build();
+    let adapter = Arc::new(SyncMgrAsSyncCenter::new(fake, "fake"));
+    let runner = session.clone();
+    common::within(10, "adapted run", move || {
+        runner.run(adapter, &[sc_id(1)]).unwrap()
+    });
+    assert_eq!(session.snapshot().items[0].phase, ItemPhase::Succeeded);
+    assert!(session.conformance_report().is_clean());
+}
+
+/// An unbounded timeout waits instead of overflowing.
+#[test]
+fn an_unbounded_timeout_is_accepted() {
+    let session = SyncCenterSession::new(Mode::Strict);
+    let adapter = Arc::new(
+        SyncMgrAsSyncCenter::new(Fake::builder(1).build(), "fake")
+            .with_timeout(std::time::Duration::MAX),
+    );
+    let runner = session.clone();
+    let outcome = common::within(10, "adapted run", move || runner.run(adapter, &[sc_id(1)]));
+    assert_eq!(outcome, Ok(SyncCenterOutcome::Completed));
+}
+
+/// A Sync Center handler that reports one item, with `first` as its first
+/// report; `before` runs first, on the handler's thread.
+struct OneReport {
+    before: Box<dyn Fn() + Send + Sync>,
+    /// Poll `CanContinue` until it answers `S_FALSE` before reporting.
+    wait_for_stop: bool,
+    reports: Vec<(ProgressStatus, u32, u32)>,
+    answers: Mutex<Vec<Result<CancelRequest, syncmgr::CallbackError>>>,
+}
+
+impl SyncCenterHandler for OneReport {
+    fn name(&self) -> Result<String, HandlerError> {
+        Ok("one report".into())
+    }
+
+    fn items(&self) -> Result<Vec<SyncCenterItem>, HandlerError> {
+        Ok(vec![
+            SyncCenterItem::new(SyncCenterItemId::new("a").unwrap(), "a").unwrap(),
+        ])
+    }
+
+    fn synchronize(
+        &self,
+        items: &[SyncCenterItemId],
+        _: WindowHandle,
+        callback: Arc<dyn SyncCenterCallback>,
+    ) -> Result<(), HandlerError> {
+        (self.before)();
+        while self.wait_for_stop
+            && callback.can_continue(Some(&items[0])).unwrap() == CanContinue::Continue
+        {
+            std::thread::yield_now();
+        }
+        for &(status, step, max) in &self.reports {
+            let report = SyncCenterProgress::new(items[0].clone(), status, step, max);
+            self.answers
+                .lock()
+                .unwrap()
+                .push(callback.report_progress(&report));
+        }
+        Ok(())
+    }
+}
+
+fn run_one_report(
+    session: &Session,
+    before: impl Fn() + Send + Sync + 'static,
+    wait_for_stop: bool,
+    reports: Vec<(ProgressStatus, u32, u32)>,
+) -> Arc<OneReport> {
+    let handler = Arc::new(OneReport {
+        before: Box::new(before),
+        wait_for_stop,
+        reports,
+        answers: Mutex::new(Vec::new()),
+    });
+    let adapter = Arc::new(SyncCenterAsSyncMgr::new(handler.clone()));
+    let runner = session.clone();
+    let outcome = common::within(10, "adapted run", move || runner.run(adapter));
+    assert!(outcome.is_success(), "{outcome:?}");
+    handler
+}
+
+/// §G.7 #43 constrains only UPDATING: a terminal report with odd steps still
+/// reaches the SyncMgr host.
+#[test]
+fn a_terminal_report_with_odd_steps_reaches_the_syncmgr_host() {
+    let session = Session::new(SessionConfig::default());
+    let handler = run_one_report(
+        &session,
+        || {},
+        false,
+        vec![
+            (ProgressStatus::Updating, 0, 3),
+            (ProgressStatus::Failed, 7, 0),
+        ],
+    );
+    assert!(handler.answers.lock().unwrap().iter().all(Result::is_ok));
+    let item = &session.snapshot().items[0];
+    assert_eq!(item.phase, ItemPhase::Failed);
+    assert!(!item.finished_by_host, "the handler's own report arrived");
+    assert!(session.conformance_report().is_clean());
+}
+
+/// A first report that is terminal, for an item the host has cancelled:
+/// the adapter's opening poll hears the cancel and the report arrives as a
+/// stop, which §G.3 #22 allows.
+#[test]
+fn a_terminal_first_report_after_a_cancel_arrives_as_a_stop() {
+    let session = Session::new(SessionConfig::default());
+    let host = session.clone();
+    let a = item_a();
+    run_one_report(
+        &session,
+        move || host.cancel_item(a, CancelReason::User).unwrap(),
+        false,
+        vec![(ProgressStatus::Succeeded, 1, 1)],
+    );
+    assert_eq!(session.snapshot().items[0].phase, ItemPhase::Stopped);
+    assert!(
+        session.conformance_report().is_clean(),
+        "{}",
+        session.conformance_report()
+    );
+}
+
+/// The SyncMgr id of Sync Center item "a".
+fn item_a() -> syncmgr::ItemId {
+    SyncCenterItemId::new("a").unwrap().to_item_id()
+}
+
+/// The SyncMgr host's skip reaches a Sync Center handler as `CanContinue`
+/// answering `S_FALSE` (the adapter's Synchronize returns at once, so the
+/// §G.2 #18 window opens), and the handler's CANCELED ends the item.
+#[test]
+fn a_skip_through_a_real_session_reaches_the_sync_center_handler() {
+    let session = Session::new(SessionConfig::default());
+    let host = session.clone();
+    let handler = run_one_report(
+        &session,
+        move || {
+            // Delivered at once if Synchronize has returned, else queued
+            // until it does; either way the handler hears it.
+            host.skip_item(item_a()).unwrap();
+        },
+        true,
+        vec![(ProgressStatus::Canceled, 0, 2)],
+    );
+    assert_eq!(
+        handler.answers.lock().unwrap()[0],
+        Ok(CancelRequest::None),
+        "the acknowledgement ends the item"
+    );
+    assert_eq!(session.snapshot().items[0].phase, ItemPhase::Stopped);
+    assert!(
+        session.conformance_report().is_clean(),
+        "{}",
+        session.conformance_report()
+    );
+}
