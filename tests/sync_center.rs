@@ -454,11 +454,23 @@ fn rule_42_more_work_scenario(mode: Mode) -> SyncCenterSession {
 fn rule_42_told_to_cancel_reports_more_work(mode: Mode) {
     let session = rule_42_more_work_scenario(mode);
     // A strict host answered the cancel again instead of applying the
-    // report (recorded as the decision's code, as the SyncMgr session
-    // does); a lenient one applied it: tolerated, so `None`
-    // (`Violation::answered`: "None when the call was tolerated").
-    let item_cancel = strict_answer(mode, HResult::S_SYNCMGR_CANCELITEM);
-    let all_cancel = strict_answer(mode, HResult::S_SYNCMGR_CANCELALL);
+    // report: the call returned S_OK with the request in `pnCancelRequest`
+    // (named in the violation's text); a lenient one applied it: tolerated,
+    // so `None` (`Violation::answered`: "None when the call was tolerated").
+    let item_cancel = strict_answer(mode, HResult::S_OK);
+    let all_cancel = item_cancel;
+    for (violation, request) in session.violations().iter().zip([
+        "SYNCMGR_CR_CANCEL_ITEM",
+        "SYNCMGR_CR_CANCEL_ITEM",
+        "SYNCMGR_CR_CANCEL_ALL",
+    ]) {
+        assert!(
+            violation
+                .got
+                .ends_with(&format!("answered {request} again")),
+            "{violation}"
+        );
+    }
     assert_violations(
         &session,
         &[
@@ -1794,4 +1806,43 @@ fn sample_loop_cancel_all_at_the_first_report() {
         assert_eq!(state_of(&session, name), STOPPED.acknowledged(), "{name}");
     }
     assert_eq!(handler.sent.lock().unwrap().len(), 2 + 4);
+}
+
+/// §G.7 #42: an item told to cancel that ends SUCCEEDED has not acknowledged:
+/// a strict host answers the cancel again and keeps the item open until
+/// CANCELED arrives; a lenient one records it and lets it end.
+fn rule_42_succeeded_is_not_an_acknowledgement(mode: Mode) {
+    let session = run(mode, &["a"], move |session, cb| {
+        assert_eq!(cb.report("a", Updating, 0, 2), Ok(CancelRequest::None));
+        session.cancel_item(&id("a"), CancelReason::User).unwrap();
+        assert_eq!(
+            cb.report("a", Updating, 1, 2),
+            Ok(CancelRequest::CancelItem)
+        );
+        let answer = cb.report("a", Succeeded, 2, 2);
+        if mode == Mode::Strict {
+            assert_eq!(answer, Ok(CancelRequest::CancelItem));
+            assert_eq!(cb.report("a", Canceled, 2, 2), Ok(CancelRequest::None));
+        } else {
+            assert_eq!(answer, Ok(CancelRequest::None));
+        }
+    });
+    let rules: Vec<Rule> = session.violations().iter().map(|v| v.rule).collect();
+    assert_eq!(rules, [Rule::CANCEL_ACKNOWLEDGED]);
+    let expected = if mode == Mode::Strict {
+        ItemPhase::Stopped
+    } else {
+        ItemPhase::Succeeded
+    };
+    assert_eq!(item(&session, "a").phase, expected);
+}
+
+#[test]
+fn strict_rule_42_succeeded_is_not_an_acknowledgement() {
+    rule_42_succeeded_is_not_an_acknowledgement(Mode::Strict);
+}
+
+#[test]
+fn lenient_rule_42_succeeded_is_not_an_acknowledgement() {
+    rule_42_succeeded_is_not_an_acknowledgement(Mode::Lenient);
 }

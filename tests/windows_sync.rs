@@ -1433,8 +1433,10 @@ fn resolve_actions_apply_the_change_or_leave_it() {
             assert_eq!(action.applies_change(), applies, "{action:?}");
             let mut expected = vec![Call::Change(5), Call::Conflict(5, 50)];
             if applies {
-                expected.extend([Call::Applied(1, 0), Call::Progress(DST, APP, 1, 1)]);
+                expected.push(Call::Applied(1, 0));
             }
+            // Applied or not, the change is work done.
+            expected.push(Call::Progress(DST, APP, 1, 1));
             assert_eq!(recorder.calls(), expected, "{mode:?} {action:?}");
             assert_eq!(
                 outcome,
@@ -1508,8 +1510,12 @@ fn the_default_on_conflict_defers() {
             let resolutions = session.resolutions();
             assert_eq!(resolutions.len(), 1);
             assert_eq!(resolutions[0].1, Some(ResolveAction::Defer));
+            // The deferred change is work done too.
             let expected = if registered {
-                vec![Call::Progress(DST, APP, 1, 2)]
+                vec![
+                    Call::Progress(DST, APP, 1, 2),
+                    Call::Progress(DST, APP, 2, 2),
+                ]
             } else {
                 vec![]
             };
@@ -2224,4 +2230,63 @@ fn default_config_is_strict_with_the_application_resolving() {
     let config = WindowsSyncConfig::default();
     assert_eq!(config.mode, Mode::Strict);
     assert_eq!(config.conflict_policy, ConflictResolutionPolicy::None);
+}
+
+/// A change left unapplied (destination wins) is still work done: progress
+/// reaches its total.
+#[test]
+fn an_unapplied_change_still_completes_the_estimate() {
+    let session = session(
+        Mode::Strict,
+        ConflictResolutionPolicy::DestinationProviderWins,
+    );
+    let recorder = Arc::new(Recorder::new());
+    register(&session, &recorder);
+    let outcome = session.run([
+        ProviderStep::SetRemainingWorkEstimate(2),
+        change(1, conflict_with(10)),
+        change(2, ChangeResult::Applied),
+    ]);
+    assert_eq!(outcome, WindowsSyncOutcome::Completed(stats(1, 0)));
+    assert_eq!(
+        recorder.calls(),
+        vec![
+            Call::Change(1),
+            Call::Progress(DST, APP, 1, 2),
+            Call::Change(2),
+            Call::Applied(1, 0),
+            Call::Progress(DST, APP, 2, 2),
+        ]
+    );
+}
+
+/// A panicking callback aborts the session like a failing one (§G.8 #57).
+#[test]
+fn a_panicking_callback_aborts_the_session() {
+    let session = session(Mode::Lenient, ConflictResolutionPolicy::None);
+    let recorder = Arc::new(Recorder::new().hook(|call, _| {
+        if matches!(call, Call::Change(2)) {
+            panic!("the application's OnChange panicked");
+        }
+        Ok(())
+    }));
+    register(&session, &recorder);
+    let outcome = session.run([
+        change(1, ChangeResult::Applied),
+        change(2, ChangeResult::Applied),
+    ]);
+    assert_eq!(
+        outcome,
+        WindowsSyncOutcome::CallbackFailed {
+            call: "OnChange",
+            code: HResult::E_UNEXPECTED,
+            statistics: stats(1, 0),
+        }
+    );
+    assert!(session.is_canceled());
+    assert_eq!(session.error_status(), Some(HResult::E_UNEXPECTED));
+    assert_eq!(
+        rules(&session.violations()),
+        [Rule::CALLBACK_FAILURE_ABORTS]
+    );
 }

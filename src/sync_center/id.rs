@@ -31,8 +31,10 @@ const ITEM_ID_NAMESPACE: Uuid = Uuid::from_u128(0x5d0c_1f2e_8a47_4b39_9e61_a3c4_
 /// need no shared state:
 /// - a GUID becomes its registry text, `{6295DF27-35EE-11D1-8707-00C04FD93327}`
 ///   (38 units, always within the limit): [`SyncCenterItemId::from_item_id`];
-/// - a string that is a GUID in registry form maps back to that GUID, and any
-///   other string to a name-based (version 5) UUID of its text:
+/// - a string that is a GUID in exactly that registry form (upper case, with
+///   braces) maps back to that GUID, and any other string — other spellings
+///   of a GUID included, so that distinct ids never share a GUID — to a
+///   name-based (version 5) UUID of its text:
 ///   [`SyncCenterItemId::to_item_id`]. The round trip GUID → string → GUID is
 ///   exact; string → GUID → string is exact only for registry-form strings
 ///   (the lossy corner: a name-based GUID does not give its name back).
@@ -100,9 +102,12 @@ impl SyncCenterItemId {
     /// The SyncMgr id of this item: the GUID it spells in registry form, or
     /// else a name-based (version 5) UUID of its text.
     pub fn to_item_id(&self) -> ItemId {
+        // Only the exact registry form that `from_item_id` writes reads back
+        // as its GUID: another spelling of the same GUID (lower case, no
+        // braces) is a different Sync Center id and must map elsewhere.
         match Guid::from_str(&self.0) {
-            Ok(guid) => ItemId::from_guid(guid),
-            Err(_) => ItemId::new(Uuid::new_v5(&ITEM_ID_NAMESPACE, self.0.as_bytes())),
+            Ok(guid) if guid.to_string() == self.0 => ItemId::from_guid(guid),
+            _ => ItemId::new(Uuid::new_v5(&ITEM_ID_NAMESPACE, self.0.as_bytes())),
         }
     }
 }

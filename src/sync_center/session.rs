@@ -245,7 +245,7 @@ struct Shared {
 /// |---|---|---|
 /// | §G.7 #40 over-long id or text | refused with a typed error (the types cannot hold one; the raw decoders and `SetHandlerProgressText` refuse it with `E_INVALIDARG`) | same |
 /// | #41 a report after a terminal one, other than one `FAILED` | `E_ACCESSDENIED`, the item is marked failed | same: this is documented Windows behaviour |
-/// | #42 an item told to cancel reports more work | the report is not applied; the cancel is answered again | applied, and the cancel answered again |
+/// | #42 an item told to cancel reports more work, or ends other than `CANCELED` or `FAILED` | the report is not applied; the cancel is answered again | applied, and the cancel answered again |
 /// | #42 an item told to cancel never reports a terminal status | recorded; the host finishes it `Stopped` | same |
 /// | #43 `UPDATING` with `uMaxStep == 0` or `uCurrentStep > uMaxStep` | `E_INVALIDARG` | recorded, applied |
 /// | #45/#46 an item not in the session | `E_INVALIDARG` | `CanContinue`: `E_INVALIDARG` (documented); reports and events: recorded, ignored |
@@ -565,21 +565,26 @@ impl SyncCenterSession {
             record.finished_by_host = true;
             return Err(error);
         }
-        if record.cancel_signalled && !status.is_terminal() {
-            // §G.7 #42: told to cancel, the item reports more work. The host
-            // keeps answering the cancel; a strict host does not apply it.
+        let acknowledges = matches!(status, ProgressStatus::Canceled | ProgressStatus::Failed);
+        if record.cancel_signalled && !acknowledges {
+            // §G.7 #42: told to cancel, the item reports more work, or ends
+            // some other way than CANCELED (or FAILED, which #41 always
+            // allows). The host keeps answering the cancel; a strict host
+            // does not apply the report. The call itself returns S_OK: the
+            // answer travels in `pnCancelRequest`.
+            let answer = st.request(index);
             let breach = Breach {
                 rule: Rule::CANCEL_ACKNOWLEDGED,
                 call,
                 item: Some(item),
                 expected: "CANCELED after a cancel request",
-                got: status.windows_name().to_owned(),
+                got: format!(
+                    "{}; answered {} again",
+                    status.windows_name(),
+                    answer.windows_name()
+                ),
             };
-            let answer = st.request(index);
-            // Strict: the cancel is answered instead of applying the report.
-            let answered = self
-                .strict()
-                .then(|| CancelDecision::from(answer).to_hresult());
+            let answered = self.strict().then_some(crate::HResult::S_OK);
             Self::record(&mut st, &breach, answered);
             if self.strict() {
                 return Ok(answer);

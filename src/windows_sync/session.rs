@@ -2,6 +2,7 @@
 //! steps and calls the application's [`WindowsSyncCallback`].
 
 use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::sync::{Arc, AtomicBool, Mutex, Ordering};
 use crate::{
@@ -217,7 +218,7 @@ struct Shared {
 /// | #54 `OnConflict` sets no action | recorded; the change fails | recorded; the conflict is deferred |
 /// | #55 an out-of-range action | read as `SFEA_ABORT` (at the COM edge, [`FullEnumerationAction::from_u32_lenient`]) | same |
 /// | #56 nothing after cancel | guaranteed by the session | same |
-/// | #57 a failing callback | the session aborts | same |
+/// | #57 a failing (or panicking: `E_UNEXPECTED`) callback | the session aborts | same |
 ///
 /// ```
 /// use std::sync::Arc;
@@ -404,7 +405,14 @@ impl WindowsSyncSession {
         call: &'static str,
         f: impl FnOnce(&(dyn WindowsSyncCallback + 'static)) -> Result<R, CallbackError>,
     ) -> Result<Option<R>, Stop> {
-        match self.shared.callback.call(f) {
+        // A panicking callback is a failing one (§G.8 #57): the session
+        // aborts with E_UNEXPECTED instead of unwinding into the provider.
+        let called = catch_unwind(AssertUnwindSafe(|| self.shared.callback.call(f))).unwrap_or(Ok(
+            Err(CallbackError::Unexpected {
+                reason: format!("{call} panicked"),
+            }),
+        ));
+        match called {
             Err(CallbackError::NoCallback) => Ok(None),
             Err(other) => Err(Stop::CallbackFailed {
                 call,
@@ -566,22 +574,23 @@ impl WindowsSyncSession {
         if self.is_canceled() {
             return Err(Stop::Cancelled);
         }
-        let Some(applied) = applied else {
-            // Deferred, or the destination kept its version: neither
-            // applied nor failed.
-            return Ok(());
-        };
+        // `applied` is Some(true) applied, Some(false) failed, None left
+        // unapplied (deferred, or the destination kept its version).
         let (totals, progress) = {
             let mut st = self.shared.state.lock();
-            if applied {
-                st.statistics.changes_applied = st.statistics.changes_applied.saturating_add(1);
-            } else {
-                st.statistics.changes_failed = st.statistics.changes_failed.saturating_add(1);
+            match applied {
+                Some(true) => {
+                    st.statistics.changes_applied = st.statistics.changes_applied.saturating_add(1);
+                }
+                Some(false) => {
+                    st.statistics.changes_failed = st.statistics.changes_failed.saturating_add(1);
+                }
+                None => {}
             }
-            // A processed change, applied or failed, is work done; the
-            // documented 0 / 0 report is sent per *applied* change.
+            // Every processed change is work done; the documented 0 / 0
+            // report is sent per *applied* change.
             let progress = match (applied, st.estimate) {
-                (true, Some(Estimate::Zero)) => Some((0, 0)),
+                (Some(true), Some(Estimate::Zero)) => Some((0, 0)),
                 (_, Some(Estimate::Remaining(remaining))) => {
                     // An estimate that runs out keeps accumulating: completed
                     // work never goes down (§G.8 #53).
@@ -594,10 +603,14 @@ impl WindowsSyncSession {
             };
             (st.statistics, progress)
         };
-        if applied {
-            self.notify("OnChangeApplied", |cb| cb.on_change_applied(totals))?;
-        } else {
-            self.notify("OnChangeFailed", |cb| cb.on_change_failed(totals))?;
+        match applied {
+            Some(true) => {
+                self.notify("OnChangeApplied", |cb| cb.on_change_applied(totals))?;
+            }
+            Some(false) => {
+                self.notify("OnChangeFailed", |cb| cb.on_change_failed(totals))?;
+            }
+            None => {}
         }
         if let Some((completed, total)) = progress {
             if self.is_canceled() {
