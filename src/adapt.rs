@@ -75,6 +75,15 @@ pub struct SyncMgrAsSyncCenter {
     timeout: Duration,
 }
 
+impl std::fmt::Debug for SyncMgrAsSyncCenter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncMgrAsSyncCenter")
+            .field("name", &self.name)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 impl SyncMgrAsSyncCenter {
     /// Wrap `handler`, named `name` in Sync Center. Each completion is
     /// awaited for at most 30 seconds.
@@ -358,11 +367,7 @@ impl SyncCallback for SyncMgrBridge {
         text: &str,
         info: Option<&LogErrorInfo>,
     ) -> Result<(), CallbackError> {
-        let level = match level {
-            LogLevel::Information => EventLevel::Information,
-            LogLevel::Warning => EventLevel::Warning,
-            LogLevel::Error => EventLevel::Error,
-        };
+        let level = EventLevel::from(level);
         let mut event = SyncCenterEvent::new(level, level.to_string(), text);
         if let Some(item) = info.and_then(LogErrorInfo::item_id) {
             event = event.about(self.item(item)?.clone());
@@ -418,6 +423,13 @@ impl SyncCallback for SyncMgrBridge {
 /// a handler name longer than 31 UTF-16 units is cut.
 pub struct SyncCenterAsSyncMgr {
     inner: Arc<SyncCenterBridge>,
+}
+
+impl std::fmt::Debug for SyncCenterAsSyncMgr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncCenterAsSyncMgr")
+            .finish_non_exhaustive()
+    }
 }
 
 impl SyncCenterAsSyncMgr {
@@ -572,11 +584,7 @@ impl SyncCenterCallback for SyncCenterBridge {
     }
 
     fn report_event(&self, event: &SyncCenterEvent) -> Result<Guid, CallbackError> {
-        let level = match event.level {
-            EventLevel::Information => LogLevel::Information,
-            EventLevel::Warning => LogLevel::Warning,
-            EventLevel::Error => LogLevel::Error,
-        };
+        let level = LogLevel::from(event.level);
         let id = ErrorId::from_guid(crate::ids::fresh_guid());
         let mut info = LogErrorInfo::new().with_error_id(id);
         if let Some(item) = &event.item {

@@ -13,9 +13,8 @@ use crate::{Rule, SyncMgrStatus};
 ///  Pending ──► Updating ⇄ UpdatingIndeterminate ──► terminal:
 ///     │           ▲  │                               Succeeded, Failed,
 ///     │           │  ▼                               Skipped, Stopped, Deleted,
-///     │           │  ▼                               Disconnected
-///     │        Resuming ◄── Paused                   (absorbing; a later
-///     └──────────────────────────────────────────►    Failed is tolerated)
+///     │        Resuming ◄── Paused                   Disconnected (absorbing;
+///     └──────────────────────────────────────────►   a later Failed is tolerated)
 /// ```
 ///
 /// | from \ report | `PENDING` | `UPDATING*`, `PAUSED`, `RESUMING` | `FAILED` | other terminal |

@@ -64,7 +64,7 @@
 //! | `STOPPED` (0) | `Stopped` | `CANCELED` (5) | `STOPPED` |
 //! | `SKIPPED` (1) | `Skipped` | `CANCELED` ⚠ | `STOPPED` |
 //! | `DELETED` (0x100) | `Deleted` | `CANCELED` ⚠ | `STOPPED` |
-//! | `FAILED` ⚠ | `Disconnected` | `DISCONNECTED` (6) | `DISCONNECTED` |
+//! | none | `Disconnected` | `DISCONNECTED` (6) | `FAILED` ⚠ (SyncMgr has no `DISCONNECTED`) |
 //!
 //! Windows Sync reports a session's work, not an item's status, so its
 //! reports carry no phase. Work counts: SyncMgr's `iProgValue`/`iMaxValue`
@@ -94,8 +94,13 @@
 //! **Item ids.** SyncMgr names items by GUID, Sync Center by string:
 //! [`sync_center::SyncCenterItemId::from_item_id`] writes a GUID in registry
 //! form and [`to_item_id`](sync_center::SyncCenterItemId::to_item_id) reads it
-//! back exactly; any other string maps to a name-based GUID, which does not
-//! give the string back ⚠.
+//! back exactly; any other string (other spellings of a GUID included, so
+//! that distinct ids never share a GUID) maps to a name-based GUID, which
+//! does not give the string back ⚠.
+//!
+//! **Sync Center's `CanContinue(NULL)` behind a SyncMgr host** answers from
+//! the cancel-all the host has already sent ⚠: SyncMgr has no handler-wide
+//! poll, so a cancel-all not yet answered to any call is not seen.
 //!
 //! # The callback lifecycle
 //!
@@ -267,4 +272,13 @@ const _: () = {
     assert_send_sync::<HandlerError>();
     assert_send_sync::<SyncItem>();
     assert_send_sync::<LogErrorInfo>();
+    assert_send_sync::<sync_center::SyncCenterSession>();
+    assert_send_sync::<dyn sync_center::SyncCenterCallback>();
+    assert_send_sync::<dyn sync_center::SyncCenterHandler>();
+    assert_send_sync::<sync_center::SyncCenterProgress>();
+    assert_send_sync::<windows_sync::WindowsSyncSession>();
+    assert_send_sync::<dyn windows_sync::WindowsSyncCallback>();
+    assert_send_sync::<SyncMgrAsSyncCenter>();
+    assert_send_sync::<SyncCenterAsSyncMgr>();
+    assert_send_sync::<ItemKey>();
 };

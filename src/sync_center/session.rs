@@ -34,6 +34,7 @@ pub enum SyncCenterError {
 
 /// How a Sync Center session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SyncCenterOutcome {
     /// `Synchronize` returned `S_OK` and no cancel-all was requested.
     Completed,

@@ -135,6 +135,28 @@ impl EventLevel {
     pub const MAX: Self = Self::Error;
 }
 
+/// SyncMgr's `LogError` levels and Sync Center's event levels have the same
+/// three values and meanings.
+impl From<crate::LogLevel> for EventLevel {
+    fn from(level: crate::LogLevel) -> Self {
+        match level {
+            crate::LogLevel::Information => Self::Information,
+            crate::LogLevel::Warning => Self::Warning,
+            crate::LogLevel::Error => Self::Error,
+        }
+    }
+}
+
+impl From<EventLevel> for crate::LogLevel {
+    fn from(level: EventLevel) -> Self {
+        match level {
+            EventLevel::Information => Self::Information,
+            EventLevel::Warning => Self::Warning,
+            EventLevel::Error => Self::Error,
+        }
+    }
+}
+
 strict_flags! {
     /// `SYNCMGR_EVENT_FLAGS`: `ReportEvent`'s `nFlags`, "not used"; only
     /// `SYNCMGR_EF_NONE` (0) decodes (§G.7 #49).

@@ -99,6 +99,7 @@ impl ProviderStep {
 
 /// How a Windows Sync session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WindowsSyncOutcome {
     /// Every step ran.
     Completed(SessionStatistics),
