@@ -101,6 +101,8 @@ mod error;
 mod handler;
 mod raw;
 mod server;
+mod sync_center;
+mod windows_sync;
 
 pub use apartment::Mta;
 pub use callback::{ComCallback, export_callback};
@@ -108,10 +110,15 @@ pub use error::ComError;
 pub use handler::{ComHandler, export_handler};
 pub use raw::MAX_TEXT_UNITS;
 pub use server::{class_factory, dll_can_unload_now, dll_get_class_object, live_objects};
+pub use sync_center::{ComSessionObject, ComSyncCenterCallback, export_sync_center_callback};
+pub use windows_sync::{ComWindowsSyncCallback, export_windows_sync_callback};
 
+/// The `windows` crate's Windows Sync interface types this module produces
+/// and accepts.
+pub use windows::Win32::System::WindowsSync::{ISyncCallback, ISyncCallback2};
 /// The `windows` crate's interface types this module produces and accepts.
 pub use windows::Win32::UI::Shell::{
-    ISyncMgrEnumItems, ISyncMgrSynchronize, ISyncMgrSynchronizeCallback,
+    ISyncMgrEnumItems, ISyncMgrSyncCallback, ISyncMgrSynchronize, ISyncMgrSynchronizeCallback,
 };
 /// The raw COM types of the exported DLL entry points.
 pub use windows_core::{GUID, HRESULT};
@@ -144,4 +151,7 @@ const _: () = {
     assert_send_sync::<ComCallback>();
     assert_send_sync::<ComHandler>();
     assert_send_sync::<ComError>();
+    assert_send_sync::<ComSyncCenterCallback>();
+    assert_send_sync::<ComSessionObject>();
+    assert_send_sync::<ComWindowsSyncCallback>();
 };
