@@ -19,11 +19,11 @@
 //! `progress`) on any thread. Host calls go through the [`CallbackSlot`],
 //! which holds no lock while the callback runs either.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering, RwLock};
+use crate::session::index::IdIndex;
+use crate::sync::{Arc, AtomicBool, AtomicU32, OnceLock, Ordering, RwLock};
 use crate::{
     CallbackError, CallbackSlot, CancelDecision, HandlerError, ItemId, ItemPhase, ItemViolation,
     SlotTransition, SyncCallback, SyncMgrProgress, SyncMgrProgressError, SyncMgrStatus,
@@ -155,54 +155,177 @@ impl From<ReportError> for HandlerError {
     }
 }
 
-/// No cancel is known for the item.
-const NOT_CANCELLED: usize = 0;
-/// The host answered `CancelItem` to a report for the item.
-const CANCEL_ANSWERED: usize = 1;
-/// The host skipped the item (`SetItemStatus(SKIPPED)`).
-const SKIPPED: usize = 2;
+/// The bits of an item's word in the reporter's table.
+///
+/// | bits | meaning |
+/// |---|---|
+/// | 0–1 | cancel cause: 0 none, [`CANCEL_ANSWERED`], [`SKIPPED`]; leaves 0 at most once |
+/// | 2 | [`ALL`]: the host answered cancel-all (set on every item) |
+/// | 3 | [`OPEN`]: an [`ItemReporter`] is open for the item |
+/// | 4–7 | the index in [`ItemPhase::ALL`] of the last status the host accepted |
+mod bits {
+    /// The cause bits.
+    pub(super) const CAUSE: u32 = 0b11;
+    /// The host answered `CancelItem` to a report for the item.
+    pub(super) const CANCEL_ANSWERED: u32 = 1;
+    /// The host skipped the item (`SetItemStatus(SKIPPED)`).
+    pub(super) const SKIPPED: u32 = 2;
+    /// The host answered cancel-all.
+    pub(super) const ALL: u32 = 1 << 2;
+    /// An item reporter is open.
+    pub(super) const OPEN: u32 = 1 << 3;
+    /// Where the phase index starts.
+    pub(super) const PHASE_SHIFT: u32 = 4;
+    /// The phase bits.
+    pub(super) const PHASE: u32 = 0b1111 << PHASE_SHIFT;
+}
 
-/// What the reporter knows about one item; shared between the
-/// [`ProgressReporter`]'s table and the item's [`ItemReporter`].
+/// What the reporter knows about one item, in one atomic word (see
+/// [`bits`]); shared between the [`ProgressReporter`]'s table and the item's
+/// [`ItemReporter`].
 #[derive(Debug)]
 struct ItemState {
-    /// `NOT_CANCELLED`, `CANCEL_ANSWERED` or `SKIPPED`; leaves
-    /// `NOT_CANCELLED` at most once.
-    cancel: AtomicUsize,
-    /// The index in [`ItemPhase::ALL`] of the last status the host accepted;
-    /// written only by the open [`ItemReporter`].
-    phase: AtomicUsize,
-    /// An [`ItemReporter`] is open for the item.
-    open: AtomicBool,
+    word: AtomicU32,
 }
 
 impl ItemState {
-    fn new() -> Self {
+    fn new(all_cancelled: bool) -> Self {
+        let all = if all_cancelled { bits::ALL } else { 0 };
         Self {
-            cancel: AtomicUsize::new(NOT_CANCELLED),
-            phase: AtomicUsize::new(ItemPhase::Pending.index()),
-            open: AtomicBool::new(false),
+            word: AtomicU32::new(all | Self::phase_bits(ItemPhase::Pending)),
         }
     }
 
+    fn phase_bits(phase: ItemPhase) -> u32 {
+        // `ItemPhase::index` is below 16 (`ItemPhase::ALL` has 11 phases).
+        (phase.index() as u32) << bits::PHASE_SHIFT
+    }
+
+    /// Cancelled by an answer, a skip or cancel-all: one atomic load.
+    #[inline]
     fn is_cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Acquire) != NOT_CANCELLED
+        self.word.load(Ordering::Acquire) & (bits::CAUSE | bits::ALL) != 0
+    }
+
+    /// The item's own cancel cause (not cancel-all).
+    fn cause(&self) -> u32 {
+        self.word.load(Ordering::Acquire) & bits::CAUSE
     }
 
     /// Record a cancel cause unless one is already recorded.
-    fn cancel(&self, cause: usize) {
-        let _ =
-            self.cancel
-                .compare_exchange(NOT_CANCELLED, cause, Ordering::AcqRel, Ordering::Acquire);
+    fn cancel(&self, cause: u32) {
+        let _ = self
+            .word
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
+                (word & bits::CAUSE == 0).then_some(word | cause)
+            });
     }
 
     fn phase(&self) -> ItemPhase {
+        let index = (self.word.load(Ordering::Acquire) & bits::PHASE) >> bits::PHASE_SHIFT;
         // Only `set_phase` stores, so the index is always valid.
-        ItemPhase::from_index(self.phase.load(Ordering::Acquire)).unwrap_or(ItemPhase::Pending)
+        ItemPhase::from_index(index as usize).unwrap_or(ItemPhase::Pending)
     }
 
+    /// Store the phase; a read-modify-write only when it changes.
     fn set_phase(&self, phase: ItemPhase) {
-        self.phase.store(phase.index(), Ordering::Release);
+        let wanted = Self::phase_bits(phase);
+        if self.word.load(Ordering::Acquire) & bits::PHASE != wanted {
+            let _ = self
+                .word
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
+                    Some(word & !bits::PHASE | wanted)
+                });
+        }
+    }
+
+    /// Mark the item open; false if it already was.
+    fn open(&self) -> bool {
+        self.word.fetch_or(bits::OPEN, Ordering::AcqRel) & bits::OPEN == 0
+    }
+
+    fn close(&self) {
+        self.word.fetch_and(!bits::OPEN, Ordering::Release);
+    }
+}
+
+/// Cells of the first chunk; chunk `k` has `FIRST_CHUNK << k` cells.
+const FIRST_CHUNK: usize = 64;
+/// Enough chunks for every `u32` position.
+const CHUNKS: usize = 27;
+
+/// The reporter's items: an id index behind a lock (taken once per item, to
+/// begin, skip or ask about it) and the items' words in chunks that never
+/// move, so an [`ItemReporter`] borrows its word for as long as it lives.
+#[derive(Default)]
+struct ItemTable {
+    /// The ids in insertion order (position = cell number) and their index.
+    index: RwLock<(Vec<ItemId>, IdIndex)>,
+    chunks: [OnceLock<Box<[ItemState]>>; CHUNKS],
+}
+
+impl ItemTable {
+    /// The chunk and the offset in it of cell `position`.
+    fn locate(position: usize) -> (usize, usize) {
+        let scaled = position / FIRST_CHUNK + 1;
+        let chunk = (usize::BITS - 1 - scaled.leading_zeros()) as usize;
+        (chunk, position - FIRST_CHUNK * ((1 << chunk) - 1))
+    }
+
+    fn cell(&self, position: usize) -> &ItemState {
+        let (chunk, offset) = Self::locate(position);
+        &self.chunks[chunk]
+            .get()
+            .expect("cells exist for every position")[offset]
+    }
+
+    fn find(&self, item: ItemId) -> Option<&ItemState> {
+        let position = {
+            let index = self.index.read();
+            let (ids, index) = &*index;
+            index.get(item, |p| ids[p as usize])?
+        };
+        Some(self.cell(position as usize))
+    }
+
+    /// The item's cell, made on first use (born cancelled after cancel-all).
+    fn entry(&self, item: ItemId, all_cancelled: &AtomicBool) -> &ItemState {
+        if let Some(cell) = self.find(item) {
+            return cell;
+        }
+        let mut index = self.index.write();
+        let (ids, index) = &mut *index;
+        if let Some(position) = index.get(item, |p| ids[p as usize]) {
+            return self.cell(position as usize);
+        }
+        let position = ids.len();
+        let (chunk, offset) = Self::locate(position);
+        let born_cancelled = all_cancelled.load(Ordering::SeqCst);
+        let cells = self.chunks[chunk].get_or_init(|| {
+            (0..FIRST_CHUNK << chunk)
+                .map(|_| ItemState::new(false))
+                .collect()
+        });
+        let init = ItemState::new(born_cancelled).word.into_inner();
+        // Nobody sees the cell before the id is indexed, under this lock.
+        cells[offset].word.store(init, Ordering::Release);
+        ids.push(item);
+        index.insert(item, position, |p| ids[p as usize]);
+        &cells[offset]
+    }
+
+    /// Mark every item cancelled-all (items made later are born so).
+    fn cancel_all(&self) {
+        let index = self.index.read();
+        for position in 0..index.0.len() {
+            self.cell(position)
+                .word
+                .fetch_or(bits::ALL, Ordering::AcqRel);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.index.read().0.len()
     }
 }
 
@@ -240,7 +363,7 @@ impl ItemState {
 /// [`ItemReporter::is_cancelled`] and [`ProgressReporter::is_cancelled`](Self::is_cancelled)
 /// answer from what the host has *already* said: a cancel answer to an
 /// earlier report, or a skip. They never call the host, so they are cheap
-/// enough for an inner loop (the item's own check is two atomic loads). To
+/// enough for an inner loop (the item's own check is one atomic load). To
 /// ask the host, report something, or call [`ItemReporter::poll`], which sends
 /// the pure cancellation poll `Progress(item, NULL)` (§G.3 #25).
 ///
@@ -340,7 +463,7 @@ impl ItemState {
 pub struct ProgressReporter {
     slot: CallbackSlot,
     all_cancelled: AtomicBool,
-    items: RwLock<HashMap<ItemId, Arc<ItemState>>>,
+    items: ItemTable,
 }
 
 impl ProgressReporter {
@@ -349,7 +472,7 @@ impl ProgressReporter {
         Self {
             slot: CallbackSlot::new(),
             all_cancelled: AtomicBool::new(false),
-            items: RwLock::new(HashMap::new()),
+            items: ItemTable::default(),
         }
     }
 
@@ -410,14 +533,10 @@ impl ProgressReporter {
             return Err(Cancelled::All.into());
         }
         let state = self.entry(item);
-        if state.is_cancelled() {
+        if state.cause() != 0 {
             return Err(Cancelled::Item(item).into());
         }
-        if state
-            .open
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
+        if !state.open() {
             return Err(ReportError::AlreadyOpen(item));
         }
         // From here on the reporter closes the item again when dropped.
@@ -436,14 +555,9 @@ impl ProgressReporter {
     ///
     /// Never calls the host: see "What `is_cancelled` knows" on
     /// [`ProgressReporter`]. One atomic load, then a read-locked table
-    /// lookup.
+    /// lookup; an open [`ItemReporter`] answers with one atomic load.
     pub fn is_cancelled(&self, item: ItemId) -> bool {
-        self.is_all_cancelled()
-            || self
-                .items
-                .read()
-                .get(&item)
-                .is_some_and(|state| state.is_cancelled())
+        self.is_all_cancelled() || self.items.find(item).is_some_and(ItemState::is_cancelled)
     }
 
     /// True once the host has answered cancel-all. Never calls the host.
@@ -460,23 +574,17 @@ impl ProgressReporter {
     /// [`begin`](Self::begin) returns [`Cancelled::Item`] without calling the
     /// host. Never calls the host, so it is safe from inside a host call.
     pub fn skip(&self, item: ItemId) {
-        self.entry(item).cancel(SKIPPED);
+        self.entry(item).cancel(bits::SKIPPED);
     }
 
-    fn entry(&self, item: ItemId) -> Arc<ItemState> {
-        if let Some(state) = self.items.read().get(&item) {
-            return Arc::clone(state);
-        }
-        Arc::clone(
-            self.items
-                .write()
-                .entry(item)
-                .or_insert_with(|| Arc::new(ItemState::new())),
-        )
+    fn entry(&self, item: ItemId) -> &ItemState {
+        self.items.entry(item, &self.all_cancelled)
     }
 
     fn cancel_all(&self) {
-        self.all_cancelled.store(true, Ordering::Release);
+        if !self.all_cancelled.swap(true, Ordering::SeqCst) {
+            self.items.cancel_all();
+        }
     }
 }
 
@@ -491,7 +599,7 @@ impl fmt::Debug for ProgressReporter {
         f.debug_struct("ProgressReporter")
             .field("callback", &self.slot)
             .field("all_cancelled", &self.is_all_cancelled())
-            .field("items", &self.items.read().len())
+            .field("items", &self.items.len())
             .finish()
     }
 }
@@ -513,7 +621,7 @@ impl fmt::Debug for ProgressReporter {
 pub struct ItemReporter<'a> {
     reporter: &'a ProgressReporter,
     item: ItemId,
-    state: Arc<ItemState>,
+    state: &'a ItemState,
     not_sync: PhantomData<std::cell::Cell<()>>,
 }
 
@@ -526,10 +634,11 @@ impl ItemReporter<'_> {
     /// True when the host has cancelled this item (a `CancelItem` answer or a
     /// skip) or answered cancel-all, as far as the reporter has been told.
     ///
-    /// Two atomic loads: no lock, no host call. To ask the host, call
-    /// [`poll`](Self::poll).
+    /// One atomic load (the item's word also records cancel-all): no lock,
+    /// no host call. To ask the host, call [`poll`](Self::poll).
+    #[inline]
     pub fn is_cancelled(&self) -> bool {
-        self.reporter.is_all_cancelled() || self.state.is_cancelled()
+        self.state.is_cancelled()
     }
 
     /// Report the progress value.
@@ -639,9 +748,9 @@ impl ItemReporter<'_> {
 
     /// The cancel this reporter has been told about, the item's own first.
     fn known_cancel(&self) -> Option<Cancelled> {
-        if self.state.is_cancelled() {
+        if self.state.cause() != 0 {
             Some(Cancelled::Item(self.item))
-        } else if self.reporter.is_all_cancelled() {
+        } else if self.state.is_cancelled() || self.reporter.is_all_cancelled() {
             Some(Cancelled::All)
         } else {
             None
@@ -671,7 +780,7 @@ impl ItemReporter<'_> {
         match decision {
             CancelDecision::Continue => None,
             CancelDecision::CancelItem => {
-                self.state.cancel(CANCEL_ANSWERED);
+                self.state.cancel(bits::CANCEL_ANSWERED);
                 Some(Cancelled::Item(self.item))
             }
             CancelDecision::CancelAll => {
@@ -686,7 +795,7 @@ impl ItemReporter<'_> {
     fn stop(&self, cancelled: Cancelled) -> Result<(), ReportError> {
         let phase = self.state.phase();
         if phase.has_started() && !phase.is_terminal() {
-            let status = if self.state.cancel.load(Ordering::Acquire) == SKIPPED {
+            let status = if self.state.cause() == bits::SKIPPED {
                 SyncMgrStatus::Skipped
             } else {
                 SyncMgrStatus::Stopped
@@ -700,7 +809,7 @@ impl ItemReporter<'_> {
 impl Drop for ItemReporter<'_> {
     /// Close the item locally; nothing is sent to the host.
     fn drop(&mut self) {
-        self.state.open.store(false, Ordering::Release);
+        self.state.close();
     }
 }
 
@@ -720,20 +829,59 @@ mod tests {
 
     #[test]
     fn every_phase_round_trips_through_its_index() {
-        let state = ItemState::new();
+        let state = ItemState::new(false);
         for phase in ItemPhase::ALL {
             state.set_phase(phase);
             assert_eq!(state.phase(), phase);
+            assert!(!state.is_cancelled());
         }
     }
 
     #[test]
     fn the_first_cancel_cause_stays() {
-        let state = ItemState::new();
+        let state = ItemState::new(false);
         assert!(!state.is_cancelled());
-        state.cancel(SKIPPED);
-        state.cancel(CANCEL_ANSWERED);
-        assert_eq!(state.cancel.load(Ordering::Acquire), SKIPPED);
+        state.cancel(bits::SKIPPED);
+        state.cancel(bits::CANCEL_ANSWERED);
+        assert_eq!(state.cause(), bits::SKIPPED);
+        assert!(state.is_cancelled());
+    }
+
+    #[test]
+    fn an_item_born_after_cancel_all_is_cancelled_but_has_no_cause() {
+        let state = ItemState::new(true);
+        assert!(state.is_cancelled());
+        assert_eq!(state.cause(), 0);
+        assert!(state.open());
+        assert!(!state.open());
+        state.close();
+        assert!(state.open());
+    }
+
+    #[test]
+    fn chunks_cover_positions_without_gaps() {
+        let mut expected = (0, 0);
+        for position in 0..FIRST_CHUNK * 20 {
+            assert_eq!(ItemTable::locate(position), expected, "{position}");
+            expected.1 += 1;
+            if expected.1 == FIRST_CHUNK << expected.0 {
+                expected = (expected.0 + 1, 0);
+            }
+        }
+        let (last, _) = ItemTable::locate(u32::MAX as usize);
+        assert!(last < CHUNKS);
+    }
+
+    #[test]
+    fn cancel_all_reaches_items_made_before_and_after() {
+        let reporter = ProgressReporter::new();
+        let (before, after) = (ItemId::from_u128(1), ItemId::from_u128(2));
+        let early = reporter.entry(before);
+        assert!(!early.is_cancelled());
+        reporter.cancel_all();
+        assert!(early.is_cancelled());
+        assert!(reporter.entry(after).is_cancelled());
+        assert!(reporter.is_cancelled(after));
     }
 
     #[test]

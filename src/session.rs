@@ -2,11 +2,33 @@
 //! sequence, tracks every item, carries cancellation from the user to the
 //! handler and checks the handler against the protocol.
 //!
+//! # The hot path
+//!
+//! A handler reports progress far more often than anything else happens,
+//! so a report that breaks no rule, carries no status text and meets no
+//! cancel is checked and applied without the session's lock: it reads the
+//! session's `gate` word (progress window open, no cancel-all), finds its
+//! item in an index that does not change during the cycle, and updates the
+//! item's two atomic words under the item's own `BUSY` bit (see
+//! [`items`](self::items)). Everything else — a first report after
+//! cancel-all, a cancelled or skipped item, a text, any violation, every
+//! other callback and every user request — takes the session's lock, as
+//! does the lock-free path's fallback (which then checks the report from
+//! scratch: the lock-free path changes nothing when it gives up).
+//!
 //! # Invariants
 //!
-//! - All session state sits behind one mutex; every callback and every user
-//!   request is linearized by it. So a cancel requested before a progress
-//!   call begins is always seen by that call.
+//! - Everything except the items' progress sits behind one mutex, and every
+//!   callback and user request other than a lock-free report is linearized
+//!   by it. A lock-free report is linearized when it takes its item's bit:
+//!   a cancel, skip, cancel-all or end of cycle that was recorded before
+//!   (under the mutex, and on the item under its bit) is seen by the
+//!   report, which then goes the locked way. So a cancel requested before a
+//!   progress call begins is always seen by that call.
+//! - The `gate` word and an item's `in_sync_set` change only under the
+//!   mutex; the gate is closed (and cancel-all published in it) before the
+//!   mutex holder touches any item, so a report that takes an item after
+//!   the host finalized it sees the window shut.
 //! - Cancellation is one-way: an item's cancel reason, once set, never
 //!   clears, and cancel-all is sticky for the session's lifetime, including
 //!   items that enter later (on a retry).
@@ -18,7 +40,13 @@
 //!   handler, then re-locks to record the result. Completions may arrive
 //!   re-entrantly from inside the call that started the work, or from any
 //!   thread.
-//! - Events gathered under the lock are published after it is released.
+//! - Lock order: the mutex, then an item's bit. An item's bit is held for a
+//!   few instructions and nothing is waited for while holding it.
+//! - Events gathered under the lock (or an item's bit) are published after
+//!   it is released.
+
+pub(crate) mod index;
+mod items;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -26,13 +54,14 @@ use std::time::{Duration, Instant};
 
 use crate::events::EventHub;
 use crate::guard::PanicGuard;
-use crate::sync::{Arc, AtomicBool, Condvar, Mutex, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicU32, Condvar, Mutex, Ordering};
 use crate::{
     CallbackError, CancelDecision, ErrorId, HResult, HandlerAnswer, HandlerError, ItemId, ItemKey,
     ItemPhase, LogErrorInfo, LogLevel, ModelessAnswer, Rule, SessionEvent, SubscriptionId,
     SyncCallback, SyncEvent, SyncHandler, SyncItem, SyncMgrFlags, SyncMgrProgress, SyncMgrStatus,
     SyncModifiers, Violation, WindowHandle,
 };
+use items::{ItemBits, ItemGuard, ItemRef, Items, SegmentBuilder};
 
 /// How a session answers a protocol violation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -421,55 +450,31 @@ impl Completion {
     }
 }
 
-struct ItemRecord {
-    item: SyncItem,
-    phase: ItemPhase,
-    value: Option<i32>,
-    max: Option<i32>,
-    text: Option<String>,
-    cancel: Option<CancelReason>,
-    cancel_answered: bool,
-    /// A skip was requested by the user.
-    skipped: bool,
-    /// The handler has received `SetItemStatus(SKIPPED)` (§G.2 #18 applies).
-    skip_delivered: bool,
-    opened: bool,
-    in_sync_set: bool,
-    finished_by_host: bool,
-}
-
-impl ItemRecord {
-    fn new(item: SyncItem) -> Self {
-        Self {
-            item,
-            phase: ItemPhase::Pending,
-            value: None,
-            max: None,
-            text: None,
-            cancel: None,
-            cancel_answered: false,
-            skipped: false,
-            skip_delivered: false,
-            opened: false,
-            in_sync_set: false,
-            finished_by_host: false,
-        }
-    }
+/// Bits of [`Shared::gate`]: the session-wide facts a progress report
+/// needs before it may take the lock-free path.
+mod gate {
+    /// Progress is legal (between `PrepareForSync` and the end of the cycle).
+    pub(super) const OPEN: u32 = 1;
+    /// Cancel-all was requested (one-way).
+    pub(super) const CANCEL_ALL: u32 = 2;
 }
 
 #[derive(Default)]
 struct State {
     phase: Option<SessionPhase>,
     handler_name: Option<String>,
-    items: Vec<ItemRecord>,
-    index: HashMap<ItemId, usize>,
+    /// [`Shared::gate`], written only under this lock.
+    gate: Arc<AtomicU32>,
+    /// Status texts by item position (only items that reported one).
+    texts: HashMap<usize, String>,
+    /// Cancel reasons by item position (only items the user cancelled).
+    cancel_reasons: HashMap<usize, CancelReason>,
     prepare: Completion,
     prepare_returned: bool,
     synchronize: Completion,
     synchronize_returned: bool,
     show_error: Completion,
     show_properties: Completion,
-    progress_open: bool,
     cancel_all: Option<CancelReason>,
     cancel_all_answered: bool,
     log: Vec<LogEntry>,
@@ -501,6 +506,22 @@ impl State {
         self.phase.unwrap_or(SessionPhase::Created)
     }
 
+    /// True between `PrepareForSync` and the end of the cycle.
+    fn progress_open(&self) -> bool {
+        self.gate.load(Ordering::Relaxed) & gate::OPEN != 0
+    }
+
+    /// Open or close the progress window. Closing is published before
+    /// anything else the caller does under the lock, so a lock-free report
+    /// that takes an item after the host finalized it sees the window shut.
+    fn set_progress_open(&mut self, open: bool) {
+        if open {
+            self.gate.fetch_or(gate::OPEN, Ordering::SeqCst);
+        } else {
+            self.gate.fetch_and(!gate::OPEN, Ordering::SeqCst);
+        }
+    }
+
     /// True while a `SetItemStatus` window is open or can still open in
     /// this cycle: PrepareForSync has not returned yet (its window follows),
     /// or preparation succeeded and Synchronize has not returned yet.
@@ -512,7 +533,7 @@ impl State {
                 Completion::Awaiting => !self.synchronize_returned,
                 Completion::Arrived(_) | Completion::GaveUp => false,
             };
-        self.progress_open && (prepare_pending || synchronize_ahead)
+        self.progress_open() && (prepare_pending || synchronize_ahead)
     }
 
     fn skip_window_open(&self) -> bool {
@@ -520,11 +541,63 @@ impl State {
             || (self.synchronize_returned && self.synchronize == Completion::Awaiting)
     }
 
-    fn item_cancel(&self, index: usize) -> Option<CancelReason> {
-        self.items[index]
-            .cancel
-            .clone()
-            .or_else(|| self.cancel_all.clone())
+    /// What a snapshot shows of `item` besides its words: its text and why
+    /// it is cancelled (its own reason, else cancel-all's).
+    fn item_extras(
+        &self,
+        item: ItemRef<'_>,
+        bits: ItemBits,
+    ) -> (Option<&String>, Option<&CancelReason>) {
+        let text = bits
+            .has_text
+            .then(|| self.texts.get(&item.position()))
+            .flatten();
+        let own = bits
+            .cancelled
+            .then(|| self.cancel_reasons.get(&item.position()))
+            .flatten();
+        (text, own.or(self.cancel_all.as_ref()))
+    }
+
+    /// `item` as a UI sees it.
+    fn item_snapshot(&self, item: ItemRef<'_>) -> ItemSnapshot {
+        let bits = item.read();
+        let (text, cancel) = self.item_extras(item, bits);
+        ItemSnapshot {
+            id: item.id(),
+            name: item.name().to_owned(),
+            phase: bits.phase,
+            value: bits.value,
+            max: bits.max,
+            text: text.cloned(),
+            cancel: cancel.cloned(),
+            skipped: bits.skipped,
+            in_sync_set: bits.in_sync_set,
+            finished_by_host: bits.finished_by_host,
+        }
+    }
+
+    /// Overwrite `out` with `item` as a UI sees it, reusing its strings.
+    fn item_snapshot_into(&self, item: ItemRef<'_>, out: &mut ItemSnapshot) {
+        let bits = item.read();
+        let (text, cancel) = self.item_extras(item, bits);
+        out.id = item.id();
+        out.name.clear();
+        out.name.push_str(item.name());
+        out.phase = bits.phase;
+        out.value = bits.value;
+        out.max = bits.max;
+        match (text, &mut out.text) {
+            (Some(text), Some(kept)) => {
+                kept.clear();
+                kept.push_str(text);
+            }
+            (text, kept) => *kept = text.cloned(),
+        }
+        out.cancel = cancel.cloned();
+        out.skipped = bits.skipped;
+        out.in_sync_set = bits.in_sync_set;
+        out.finished_by_host = bits.finished_by_host;
     }
 }
 
@@ -539,6 +612,12 @@ enum Refusal {
 struct Shared {
     id: u64,
     config: SessionConfig,
+    /// [`gate`] bits; written under `state`'s lock, read by lock-free
+    /// reports.
+    gate: Arc<AtomicU32>,
+    /// Every item; see [`Items`] for what may be read and written without
+    /// `state`'s lock.
+    items: Items,
     state: Mutex<State>,
     completion_arrived: Condvar,
     events: EventHub,
@@ -624,11 +703,17 @@ impl Session {
     }
 
     pub(crate) fn with_arbiter(config: SessionConfig, arbiter: Arc<ModelessArbiter>) -> Self {
+        let gate = Arc::new(AtomicU32::new(0));
         Self {
             shared: Arc::new(Shared {
                 id: NEXT_SESSION_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 config,
-                state: Mutex::new(State::default()),
+                gate: Arc::clone(&gate),
+                items: Items::default(),
+                state: Mutex::new(State {
+                    gate,
+                    ..State::default()
+                }),
                 completion_arrived: Condvar::new(),
                 events: EventHub::default(),
                 arbiter,
@@ -699,10 +784,11 @@ impl Session {
         let mut events = Vec::new();
         {
             let mut st = self.shared.state.lock();
-            let index = *st.index.get(&item).ok_or(SessionError::UnknownItem(item))?;
-            let record = &mut st.items[index];
-            if record.cancel.is_none() {
-                record.cancel = Some(reason.clone());
+            let found = self.shared.items.find(item);
+            let found = found.ok_or(SessionError::UnknownItem(item))?;
+            let newly = !std::mem::replace(&mut found.lock().bits.cancelled, true);
+            if newly {
+                st.cancel_reasons.insert(found.position(), reason.clone());
                 events.push(SessionEvent::ItemCancelled {
                     item: Some(item),
                     reason,
@@ -721,6 +807,7 @@ impl Session {
             let mut st = self.shared.state.lock();
             if st.cancel_all.is_none() {
                 st.cancel_all = Some(reason.clone());
+                st.gate.fetch_or(gate::CANCEL_ALL, Ordering::SeqCst);
                 events.push(SessionEvent::ItemCancelled { item: None, reason });
             }
         }
@@ -749,11 +836,15 @@ impl Session {
     pub fn skip_item(&self, item: ItemId) -> Result<SkipOutcome, SessionError> {
         let deliver_now = {
             let mut st = self.shared.state.lock();
-            let index = *st.index.get(&item).ok_or(SessionError::UnknownItem(item))?;
-            if !st.items[index].in_sync_set {
+            let found = self.shared.items.find(item);
+            let found = found.ok_or(SessionError::UnknownItem(item))?;
+            // Checked and marked under the item's bit: a report finishing
+            // the item at this moment comes either before or after.
+            let mut record = found.lock();
+            if !record.bits.in_sync_set {
                 return Err(SessionError::NotInSyncSet(item));
             }
-            if st.items[index].phase.is_terminal() {
+            if record.bits.phase.is_terminal() {
                 return Err(SessionError::ItemFinished(item));
             }
             let phase = st.phase();
@@ -762,7 +853,8 @@ impl Session {
             if !open && !window_can_open {
                 return Err(SessionError::NoSkipWindow(phase));
             }
-            st.items[index].skipped = true;
+            record.bits.skipped = true;
+            drop(record);
             if !open {
                 st.queued_skips.push(item);
             }
@@ -781,9 +873,9 @@ impl Session {
             return;
         };
         let set_delivered = |delivered: bool| {
-            self.update(|st, _| {
-                if let Some(&index) = st.index.get(&item) {
-                    st.items[index].skip_delivered = delivered;
+            self.update(|_, _| {
+                if let Some(found) = self.shared.items.find(item) {
+                    found.lock().bits.skip_delivered = delivered;
                 }
             });
         };
@@ -812,34 +904,57 @@ impl Session {
         }
     }
 
-    /// Everything a UI shows, at one instant.
+    /// Everything a UI shows.
+    ///
+    /// Taken under the session's lock, so everything but progress is from
+    /// one instant. Progress reports do not take that lock: a report that
+    /// runs on another thread while the snapshot is taken shows in it
+    /// whole or not at all, item by item. A UI that polls a large session
+    /// can reuse one snapshot's memory with
+    /// [`snapshot_into`](Self::snapshot_into).
     pub fn snapshot(&self) -> SessionSnapshot {
+        let mut snapshot = SessionSnapshot {
+            phase: SessionPhase::Created,
+            handler_name: None,
+            items: Vec::new(),
+            cancel_all: None,
+            log: Vec::new(),
+            violations: 0,
+        };
+        self.snapshot_into(&mut snapshot);
+        snapshot
+    }
+
+    /// [`snapshot`](Self::snapshot) into an existing snapshot, reusing its
+    /// memory: the item list and the names and texts in it are overwritten
+    /// in place, so polling a session whose items do not change allocates
+    /// nothing.
+    ///
+    /// ```
+    /// use syncmgr::{Session, SessionConfig, SessionPhase};
+    ///
+    /// let session = Session::new(SessionConfig::default());
+    /// let mut view = session.snapshot();
+    /// // ... later, at the UI's own rate:
+    /// session.snapshot_into(&mut view);
+    /// assert_eq!(view.phase, SessionPhase::Created);
+    /// ```
+    pub fn snapshot_into(&self, snapshot: &mut SessionSnapshot) {
         let st = self.shared.state.lock();
-        let items = st
-            .items
-            .iter()
-            .enumerate()
-            .map(|(index, r)| ItemSnapshot {
-                id: r.item.id(),
-                name: r.item.name().to_owned(),
-                phase: r.phase,
-                value: r.value,
-                max: r.max,
-                text: r.text.clone(),
-                cancel: st.item_cancel(index),
-                skipped: r.skipped,
-                in_sync_set: r.in_sync_set,
-                finished_by_host: r.finished_by_host,
-            })
-            .collect();
-        SessionSnapshot {
-            phase: st.phase(),
-            handler_name: st.handler_name.clone(),
-            items,
-            cancel_all: st.cancel_all.clone(),
-            log: st.log.clone(),
-            violations: st.violations.len(),
+        snapshot.phase = st.phase();
+        snapshot.handler_name.clone_from(&st.handler_name);
+        snapshot.cancel_all.clone_from(&st.cancel_all);
+        snapshot.log.clone_from(&st.log);
+        snapshot.violations = st.violations.len();
+        let items = &self.shared.items;
+        let out = &mut snapshot.items;
+        out.truncate(items.len());
+        out.reserve_exact(items.len() - out.len());
+        let mut all = items.iter();
+        for (slot, item) in out.iter_mut().zip(all.by_ref()) {
+            st.item_snapshot_into(item, slot);
         }
+        out.extend(all.map(|item| st.item_snapshot(item)));
     }
 
     /// Every violation recorded so far.
@@ -1056,10 +1171,13 @@ impl Session {
         item: ItemId,
         report: Option<&SyncMgrProgress>,
     ) -> Result<CancelDecision, CallbackError> {
+        if !released && let Some(decision) = self.progress_lock_free(item, report) {
+            return Ok(decision);
+        }
         self.update(|st, events| {
             let call = "Progress";
             self.check_not_released(st, events, released, call, Some(item))?;
-            if !st.progress_open {
+            if !st.progress_open() {
                 self.breach(
                     st,
                     events,
@@ -1071,9 +1189,10 @@ impl Session {
                     Refusal::Unexpected,
                 )?;
             }
-            let found = st.index.get(&item).copied();
-            let index = match found {
-                Some(index) if st.items[index].in_sync_set => Some(index),
+            // `in_sync_set` changes only under the session's lock.
+            let found = self.shared.items.find(item);
+            let target = match found {
+                Some(found) if found.read().in_sync_set => Some(found),
                 known => {
                     let got = if known.is_some() {
                         "an item outside the prepared set"
@@ -1093,7 +1212,7 @@ impl Session {
                     known
                 }
             };
-            let Some(index) = index else {
+            let Some(target) = target else {
                 // Tolerated (lenient): answer the handler-wide cancel only.
                 return Ok(if st.cancel_all.is_some() {
                     st.cancel_all_answered = true;
@@ -1102,7 +1221,8 @@ impl Session {
                     CancelDecision::Continue
                 });
             };
-            if !st.items[index].opened && st.cancel_all_answered {
+            let mut record = target.lock();
+            if !record.bits.opened && st.cancel_all_answered {
                 // §G.3 #23. A handler whose threads race with the CANCELALL
                 // answer cannot always avoid this, so even a strict host
                 // answers CANCELALL (the report is not applied) rather than
@@ -1110,7 +1230,7 @@ impl Session {
                 // Only the strict answer is given here: answering marks the
                 // item cancel-answered, which must not colour the lenient
                 // check of this same report (§G.3 #22 needs an earlier answer).
-                let answered = self.strict().then(|| Self::answer(st, index));
+                let answered = self.strict().then(|| Self::answer(st, &mut record));
                 Self::record(
                     st,
                     events,
@@ -1129,16 +1249,85 @@ impl Session {
             }
             match report {
                 Some(report) => {
-                    if !self.apply_report(st, events, index, report)? {
-                        return Ok(Self::answer(st, index));
+                    if !self.apply_report(st, events, target, &mut record, report)? {
+                        return Ok(Self::answer(st, &mut record));
                     }
                 }
                 // A pure cancellation poll (§G.3 #25) changes nothing but
                 // opens the item: the handler asked before starting it.
-                None => Self::open(st, events, index),
+                None => Self::open(events, target, &mut record.bits),
             }
-            Ok(Self::answer(st, index))
+            Ok(Self::answer(st, &mut record))
         })
+    }
+
+    /// The hot path of `Progress`: a report on an item of the prepared set
+    /// that breaks no rule, carries no text and meets no cancel, applied
+    /// under the item's bit alone (see [`Items`]). `None` sends the call
+    /// down the locked path, which checks and applies everything; nothing
+    /// has changed then.
+    #[inline]
+    fn progress_lock_free(
+        &self,
+        item: ItemId,
+        report: Option<&SyncMgrProgress>,
+    ) -> Option<CancelDecision> {
+        let shared = &*self.shared;
+        if shared.gate.load(Ordering::Acquire) != gate::OPEN
+            || report.is_some_and(|r| r.status_text().is_some())
+        {
+            return None;
+        }
+        let target = shared.items.find(item)?;
+        let mut events = Vec::new();
+        {
+            let mut record = target.lock();
+            // Seen again under the bit: a cycle that ended (or a cancel-all
+            // that arrived) before the host took this item is seen here.
+            let bits = record.bits;
+            if shared.gate.load(Ordering::Acquire) != gate::OPEN
+                || !bits.in_sync_set
+                || bits.cancelled
+                || bits.cancel_answered
+                || bits.skip_delivered
+            {
+                return None;
+            }
+            if let Some(report) = report {
+                let status = report.status();
+                if !bits.opened && status.is_some_and(SyncMgrStatus::is_terminal) {
+                    return None; // §G.3 #20
+                }
+                let next = match status {
+                    Some(status) => Some(bits.phase.on(status).ok()?),
+                    None => None,
+                };
+                let value = report.value().or(bits.value);
+                let max = report.max().or(bits.max);
+                let changes_range = report.value().is_some() || report.max().is_some();
+                if changes_range && value.zip(max).is_some_and(|(v, m)| v > m) {
+                    return None; // §G.3 #27
+                }
+                let still_updating = bits.phase.status().is_updating()
+                    && next.is_none_or(|p| p.status().is_updating());
+                if still_updating && report.value().zip(bits.value).is_some_and(|(n, o)| n < o) {
+                    return None; // §G.3 #27
+                }
+                Self::open(&mut events, target, &mut record.bits);
+                let record = &mut record.bits;
+                record.value = value;
+                record.max = max;
+                if let Some(next) = next {
+                    Self::move_to(&mut events, target, record, next);
+                }
+            } else {
+                Self::open(&mut events, target, &mut record.bits);
+            }
+        }
+        if !events.is_empty() {
+            shared.events.publish(events);
+        }
+        Some(CancelDecision::Continue)
     }
 
     fn strict(&self) -> bool {
@@ -1151,24 +1340,41 @@ impl Session {
         events.push(SessionEvent::ViolationRecorded(violation));
     }
 
-    fn open(st: &mut State, events: &mut Vec<SessionEvent>, index: usize) {
-        let record = &mut st.items[index];
+    #[inline]
+    fn open(events: &mut Vec<SessionEvent>, item: ItemRef<'_>, record: &mut ItemBits) {
         if !record.opened {
             record.opened = true;
-            events.push(SessionEvent::ItemStarted {
-                item: record.item.id(),
+            events.push(SessionEvent::ItemStarted { item: item.id() });
+        }
+    }
+
+    /// Move the item to `next`, announcing it when that finishes it.
+    fn move_to(
+        events: &mut Vec<SessionEvent>,
+        item: ItemRef<'_>,
+        record: &mut ItemBits,
+        next: ItemPhase,
+    ) {
+        let finished_now =
+            next.is_terminal() && (!record.phase.is_terminal() || next != record.phase);
+        record.phase = next;
+        if finished_now {
+            events.push(SessionEvent::ItemFinished {
+                item: item.id(),
+                status: next.status(),
+                by_host: false,
             });
         }
     }
 
-    /// The cancel decision for a progress call on `index` (§G.3 #21).
-    fn answer(st: &mut State, index: usize) -> CancelDecision {
+    /// The cancel decision for a progress call on `record` (§G.3 #21).
+    fn answer(st: &mut State, record: &mut ItemGuard<'_>) -> CancelDecision {
         if st.cancel_all.is_some() {
             st.cancel_all_answered = true;
-            st.items[index].cancel_answered = true;
+            record.bits.cancel_answered = true;
             CancelDecision::CancelAll
-        } else if st.items[index].cancel.is_some() {
-            st.items[index].cancel_answered = true;
+        } else if record.bits.cancelled {
+            record.bits.cancel_answered = true;
             CancelDecision::CancelItem
         } else {
             CancelDecision::Continue
@@ -1182,17 +1388,18 @@ impl Session {
         &self,
         st: &mut State,
         events: &mut Vec<SessionEvent>,
-        index: usize,
+        item: ItemRef<'_>,
+        record: &mut ItemGuard<'_>,
         report: &SyncMgrProgress,
     ) -> Result<bool, CallbackError> {
-        let id = st.items[index].item.id();
+        let id = item.id();
         let call = "Progress";
         let status = report.status();
-        let (opened, phase) = (st.items[index].opened, st.items[index].phase);
+        let (opened, phase) = (record.bits.opened, record.bits.phase);
         let status_text = |s: Option<SyncMgrStatus>| s.map_or_else(String::new, |s| s.to_string());
         // An item skipped before it started may acknowledge with a terminal
         // first report: §G.2 #18 allows nothing else.
-        let skip_delivered = st.items[index].skip_delivered;
+        let skip_delivered = record.bits.skip_delivered;
         if !opened && !skip_delivered && status.is_some_and(SyncMgrStatus::is_terminal) {
             self.breach(
                 st,
@@ -1207,7 +1414,7 @@ impl Session {
         }
         // §G.3 #22 applies once this item's own call was answered with a
         // cancel (CANCELITEM, or CANCELALL on a call naming it).
-        if st.items[index].cancel_answered && !phase.is_terminal() {
+        if record.bits.cancel_answered && !phase.is_terminal() {
             let ends = |s: SyncMgrStatus| {
                 matches!(
                     s,
@@ -1216,7 +1423,7 @@ impl Session {
             };
             let more_work = report
                 .value()
-                .zip(st.items[index].value)
+                .zip(record.bits.value)
                 .is_some_and(|(new, old)| new > old);
             let bad_status = status.is_some_and(|s| !ends(s));
             if bad_status || more_work {
@@ -1224,7 +1431,7 @@ impl Session {
                     Some(s) if bad_status => format!("status {s}"),
                     _ => "an increasing progress value".to_owned(),
                 };
-                let answered = self.strict().then(|| Self::answer(st, index));
+                let answered = self.strict().then(|| Self::answer(st, record));
                 Self::record(
                     st,
                     events,
@@ -1242,7 +1449,7 @@ impl Session {
                 }
             }
         }
-        if st.items[index].skip_delivered
+        if record.bits.skip_delivered
             && status.is_some_and(|s| !s.is_terminal() || s == SyncMgrStatus::Deleted)
         {
             self.breach(
@@ -1282,9 +1489,8 @@ impl Session {
         // violation is recorded in both modes and the report applied. It is
         // checked only when this report changes the value or the maximum,
         // so it is recorded once, not on every later report.
-        let record = &st.items[index];
-        let value = report.value().or(record.value);
-        let max = report.max().or(record.max);
+        let value = report.value().or(record.bits.value);
+        let max = report.max().or(record.bits.max);
         let changes_range = report.value().is_some() || report.max().is_some();
         if let (true, Some(value), Some(max)) = (changes_range, value, max)
             && value > max
@@ -1302,10 +1508,9 @@ impl Session {
                 },
             );
         }
-        let record = &st.items[index];
-        let still_updating = record.phase.status().is_updating()
+        let still_updating = record.bits.phase.status().is_updating()
             && next_phase.is_none_or(|p| p.status().is_updating());
-        if let (Some(new), Some(old)) = (report.value(), record.value)
+        if let (Some(new), Some(old)) = (report.value(), record.bits.value)
             && still_updating
             && new < old
         {
@@ -1323,50 +1528,48 @@ impl Session {
             );
         }
 
-        Self::open(st, events, index);
-        let record = &mut st.items[index];
+        Self::open(events, item, &mut record.bits);
         if let Some(text) = report.status_text() {
-            record.text = Some(text.to_owned());
+            st.texts.insert(item.position(), text.to_owned());
+            record.bits.has_text = true;
         }
         if report.value().is_some() {
-            record.value = report.value();
+            record.bits.value = report.value();
         }
         if report.max().is_some() {
-            record.max = report.max();
+            record.bits.max = report.max();
         }
         if let Some(next) = next_phase {
-            let finished_now =
-                next.is_terminal() && (!record.phase.is_terminal() || next != record.phase);
-            record.phase = next;
-            if finished_now {
-                events.push(SessionEvent::ItemFinished {
-                    item: id,
-                    status: next.status(),
-                    by_host: false,
-                });
-            }
+            Self::move_to(events, item, &mut record.bits, next);
         }
         Ok(true)
     }
 
     /// Finish every item of the synchronize set the handler left unfinished:
     /// `Stopped` when it was cancelled, `Failed` otherwise.
-    fn finalize_items(st: &mut State, events: &mut Vec<SessionEvent>) {
+    fn finalize_items(&self, st: &mut State, events: &mut Vec<SessionEvent>) {
         let cancel_all = st.cancel_all.is_some();
-        for record in st
-            .items
-            .iter_mut()
-            .filter(|r| r.in_sync_set && !r.phase.is_terminal())
-        {
-            let next = if cancel_all || record.cancel.is_some() || record.skipped {
+        for item in self.shared.items.iter() {
+            // `in_sync_set` only changes under the session's lock; the phase
+            // is checked again under the item's bit.
+            let seen = item.read();
+            if !seen.in_sync_set || seen.phase.is_terminal() {
+                continue;
+            }
+            let mut record = item.lock();
+            let bits = &mut record.bits;
+            if bits.phase.is_terminal() {
+                continue;
+            }
+            let next = if cancel_all || bits.cancelled || bits.skipped {
                 ItemPhase::Stopped
             } else {
                 ItemPhase::Failed
             };
-            record.phase = next;
-            record.finished_by_host = true;
+            bits.phase = next;
+            bits.finished_by_host = true;
             events.push(SessionEvent::ItemFinished {
-                item: record.item.id(),
+                item: item.id(),
                 status: next.status(),
                 by_host: true,
             });
@@ -1407,7 +1610,11 @@ impl SyncCallback for Endpoint {
             State::prepare,
             outcome,
             // A failed preparation ends the cycle: no Synchronize, no progress.
-            |st, code| st.progress_open &= code.is_s_ok(),
+            |st, code| {
+                if !code.is_s_ok() {
+                    st.set_progress_open(false);
+                }
+            },
         )
     }
 
@@ -1418,7 +1625,7 @@ impl SyncCallback for Endpoint {
             Rule::SYNCHRONIZE_COMPLETED_ONCE,
             State::synchronize,
             outcome,
-            |st, _| st.progress_open = false,
+            |st, _| st.set_progress_open(false),
         )
     }
 
@@ -1553,9 +1760,9 @@ impl SyncCallback for Endpoint {
                 }
             }
             if let Some(item) = item {
-                match st.index.get(&item).copied() {
-                    Some(index) if st.items[index].in_sync_set => {
-                        if !st.items[index].opened {
+                match session.shared.items.find(item).map(ItemRef::read) {
+                    Some(bits) if bits.in_sync_set => {
+                        if !bits.opened {
                             session.breach(
                                 st,
                                 events,
@@ -1611,7 +1818,7 @@ impl SyncCallback for Endpoint {
         let session = &self.session;
         session.update(|st, events| {
             session.check_not_released(st, events, self.released(), "EstablishConnection", None)?;
-            if !st.progress_open {
+            if !st.progress_open() {
                 session.breach(
                     st,
                     events,
@@ -1692,9 +1899,11 @@ impl Driver {
             .map_err(|e| failed("EnumSyncMgrItems", e))?;
         let items = self.session.update(|st, events| {
             st.handler_name = Some(info.name().to_owned());
+            let known = &self.session.shared.items;
             let mut items = Vec::with_capacity(enumeration.items.len());
+            let mut segment = SegmentBuilder::with_capacity(enumeration.items.len());
             for item in enumeration.items {
-                if st.index.contains_key(&item.id()) {
+                if segment.contains(item.id()) || known.find(item.id()).is_some() {
                     let _ = self.session.breach(
                         st,
                         events,
@@ -1707,10 +1916,10 @@ impl Driver {
                     );
                     continue;
                 }
-                st.index.insert(item.id(), st.items.len());
-                st.items.push(ItemRecord::new(item.clone()));
+                segment.push(item.id(), item.name());
                 items.push(item);
             }
+            known.append(segment);
             items
         });
         let endpoint = Arc::new(Endpoint {
@@ -1749,39 +1958,39 @@ impl Driver {
             return Ok(SessionOutcome::NothingToSync);
         }
         self.session.update(|st, events| {
-            for record in &mut st.items {
-                record.in_sync_set = false;
+            let known = &self.session.shared.items;
+            for item in known.iter().filter(|item| item.read().in_sync_set) {
+                item.lock().bits.in_sync_set = false;
             }
+            // Items a retry names that the session does not know yet are
+            // added, in the order they are named.
+            let mut added = SegmentBuilder::with_capacity(0);
             for &id in items {
-                let index = match st.index.get(&id) {
-                    Some(&index) => index,
-                    None => {
-                        let Ok(item) = SyncItem::new(id, "") else {
-                            continue;
-                        };
-                        st.index.insert(id, st.items.len());
-                        st.items.push(ItemRecord::new(item));
-                        st.items.len() - 1
-                    }
+                if known.find(id).is_none() && !added.contains(id) && SyncItem::new(id, "").is_ok()
+                {
+                    added.push(id, "");
+                }
+            }
+            known.append(added);
+            for &id in items {
+                let Some(item) = known.find(id) else {
+                    continue;
                 };
-                let record = &mut st.items[index];
-                if record.in_sync_set {
+                let mut record = item.lock();
+                if record.bits.in_sync_set {
                     continue;
                 }
                 // A new cycle: the item starts over; its cancel state stays (one-way).
-                let (item, cancel, skipped) =
-                    (record.item.clone(), record.cancel.clone(), record.skipped);
-                *record = ItemRecord::new(item);
-                record.cancel = cancel;
-                record.skipped = skipped;
-                record.in_sync_set = true;
+                record.bits = record.bits.restarted();
+                drop(record);
+                st.texts.remove(&item.position());
             }
             st.cancel_all_answered = false;
             st.prepare = Completion::Awaiting;
             st.prepare_returned = false;
             st.synchronize = Completion::Idle;
             st.synchronize_returned = false;
-            st.progress_open = true;
+            st.set_progress_open(true);
             Session::set_phase(st, events, SessionPhase::Preparing);
         });
 
@@ -1859,7 +2068,7 @@ impl Driver {
 
     fn end_cycle(&self) {
         self.session.update(|st, events| {
-            st.progress_open = false;
+            st.set_progress_open(false);
             st.prepare_returned = false;
             st.synchronize_returned = false;
             st.queued_skips.clear();
@@ -1869,7 +2078,7 @@ impl Driver {
             if st.synchronize == Completion::Awaiting {
                 st.synchronize = Completion::Idle;
             }
-            Session::finalize_items(st, events);
+            self.session.finalize_items(st, events);
             Session::set_phase(st, events, SessionPhase::Synchronized);
         });
     }

@@ -5,7 +5,9 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering, RwLock};
+use crate::sync::{
+    Arc, AtomicBool, AtomicU64, AtomicUsize, CachePadded, Condvar, Mutex, MutexGuard, Ordering,
+};
 use crate::{
     CallbackError, CancelDecision, ErrorId, HResult, ItemId, LogErrorInfo, LogLevel,
     ModelessAnswer, SyncCallback, SyncMgrProgress,
@@ -78,8 +80,13 @@ impl SlotState {
     }
 }
 
-/// One registered callback and the calls currently running on it.
+/// Source of registration ids; 0 stands for "no registration".
+static NEXT_REGISTRATION: AtomicU64 = AtomicU64::new(1);
+
+/// One registered callback and the calls currently running on it through
+/// the shared path (see "How a call finds its callback" on [`CallbackSlot`]).
 struct Registration<C: ?Sized> {
+    id: u64,
     in_flight: AtomicUsize,
     retired: AtomicBool,
     drained_lock: Mutex<()>,
@@ -90,6 +97,7 @@ struct Registration<C: ?Sized> {
 impl<C: ?Sized> Registration<C> {
     fn new(callback: Arc<C>) -> Self {
         Self {
+            id: NEXT_REGISTRATION.fetch_add(1, Ordering::Relaxed),
             in_flight: AtomicUsize::new(0),
             retired: AtomicBool::new(false),
             drained_lock: Mutex::new(()),
@@ -102,10 +110,9 @@ impl<C: ?Sized> Registration<C> {
         std::ptr::from_ref(self).cast::<()>() as usize
     }
 
-    /// Mark the registration replaced and wait until no other thread is
-    /// calling it.
-    fn retire_and_wait(&self) {
-        self.retired.store(true, Ordering::SeqCst);
+    /// Wait until no other thread is calling this (retired) registration
+    /// through the shared path.
+    fn wait_for_shared_calls(&self) {
         let own_calls = calls_on_this_thread(self.address());
         let mut guard = self.drained_lock.lock();
         while self.in_flight.load(Ordering::SeqCst) > own_calls {
@@ -115,7 +122,8 @@ impl<C: ?Sized> Registration<C> {
 }
 
 thread_local! {
-    /// Registrations this thread is calling into, innermost last.
+    /// Registrations this thread is calling into through the shared path,
+    /// innermost last.
     static ACTIVE_CALLS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -125,14 +133,14 @@ fn calls_on_this_thread(address: usize) -> usize {
         .unwrap_or(0)
 }
 
-/// Counts one call on a registration for as long as it lives, also when the
-/// callback panics.
+/// Counts one shared-path call on a registration for as long as it lives,
+/// also when the callback panics.
 struct InFlightCall<'a, C: ?Sized> {
     registration: &'a Registration<C>,
 }
 
 impl<'a, C: ?Sized> InFlightCall<'a, C> {
-    /// The caller has already incremented `in_flight` under the read lock.
+    /// The caller has already incremented `in_flight` under the lock.
     fn enter(registration: &'a Registration<C>) -> Self {
         let address = registration.address();
         // On a thread that is being torn down the record is skipped; such a
@@ -157,6 +165,107 @@ impl<C: ?Sized> Drop for InFlightCall<'_, C> {
             self.registration.drained.notify_all();
         }
     }
+}
+
+/// How many threads can have a stripe of their own in every slot; later
+/// threads (while that many live) take the shared path.
+const STRIPES: usize = 32;
+
+/// Stripe indices of threads that have exited, for reuse.
+static FREE_STRIPES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+/// The next never-used stripe index.
+static NEXT_STRIPE: AtomicUsize = AtomicUsize::new(0);
+
+/// This thread's stripe index, claimed on first use and given back when the
+/// thread exits.
+struct ThreadStripe(Option<usize>);
+
+impl ThreadStripe {
+    fn claim() -> Self {
+        let reused = FREE_STRIPES.lock().pop();
+        Self(reused.or_else(|| {
+            NEXT_STRIPE
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    (n < STRIPES).then_some(n + 1)
+                })
+                .ok()
+        }))
+    }
+}
+
+impl Drop for ThreadStripe {
+    fn drop(&mut self) {
+        if let Some(index) = self.0 {
+            FREE_STRIPES.lock().push(index);
+        }
+    }
+}
+
+thread_local! {
+    static THREAD_STRIPE: ThreadStripe = ThreadStripe::claim();
+}
+
+fn thread_stripe() -> Option<usize> {
+    THREAD_STRIPE.try_with(|stripe| stripe.0).ok().flatten()
+}
+
+/// One thread's cached hold on the current registration.
+///
+/// Only the owning thread calls through a stripe, so its lock is
+/// uncontended except while a `set` clears it.
+struct Stripe<C: ?Sized> {
+    /// Id of the registration in `cache` (0: none). Stored under `cache`'s
+    /// lock, and when a registration is put in, also under the slot's
+    /// `current` lock, so a `set` that swapped `current` sees every stripe
+    /// that can still call the old registration.
+    cached: AtomicU64,
+    /// The owning thread is inside a call through this stripe.
+    in_call: AtomicBool,
+    cache: Mutex<Option<Arc<Registration<C>>>>,
+}
+
+impl<C: ?Sized> Stripe<C> {
+    const fn new() -> Self {
+        Self {
+            cached: AtomicU64::new(0),
+            in_call: AtomicBool::new(false),
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// Take the cached registration out (under its lock).
+    fn take(&self, cache: &mut Option<Arc<Registration<C>>>) -> Option<Arc<Registration<C>>> {
+        self.cached.store(0, Ordering::SeqCst);
+        cache.take()
+    }
+}
+
+/// Marks the owning thread as calling through a stripe, also when the
+/// callback panics.
+struct InCall<'a>(&'a AtomicBool);
+
+impl<'a> InCall<'a> {
+    fn enter(flag: &'a AtomicBool) -> Self {
+        flag.store(true, Ordering::Relaxed);
+        Self(flag)
+    }
+}
+
+impl Drop for InCall<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
+/// Drop a registration taken out of a stripe while the stripe's lock is
+/// still held, unless that would drop the callback itself: then hand it back
+/// to be dropped after the lock is released.
+///
+/// A decrement under the lock matters: a `set` waiting for this stripe holds
+/// the registration too, so once it gets the lock the stripe's reference is
+/// already gone and its reference count check is exact.
+fn release_under_lock<C: ?Sized>(taken: Option<Arc<Registration<C>>>) -> Option<Registration<C>> {
+    taken.and_then(Arc::into_inner)
 }
 
 /// The handler's hold on its progress callback (`SetProgressCallback`).
@@ -222,39 +331,86 @@ impl<C: ?Sized> Drop for InFlightCall<'_, C> {
 /// normally, and the old callback stays alive until that outer call
 /// returns. [`CallbackSlot::set_nonblocking`] never waits at all.
 ///
+/// # How a call finds its callback
+///
+/// A progress report is the hot path of the protocol, so a call neither
+/// takes a shared lock nor touches a reference count that other threads
+/// touch too. Each thread (the first 32 live ones) has a *stripe* of its own
+/// in every slot: a cached `Arc` of the current registration behind a lock
+/// that only that thread takes, except while a `set` clears it. A call locks
+/// its stripe, checks the cache against the slot's registration id (one
+/// atomic load), and calls with the stripe locked; the stripe's lock is how
+/// `set` waits for the call. A call on a thread without a stripe, or a
+/// nested call (a callback reporting through the same slot), takes the
+/// shared path instead: it clones the registration under the slot's lock
+/// and counts itself in the registration's in-flight counter.
+///
 /// # Invariants
 ///
-/// - The slot holds at most one reference to one callback.
-/// - A registration's in-flight count only grows while the registration is
-///   current (it is incremented under the read lock, and a replace swaps
-///   under the write lock), so once swapped out it can only shrink.
+/// - The slot holds at most one callback: the current registration's. Its
+///   stripes and shared-path calls hold `Arc`s of *registrations*, never
+///   extra `Arc`s of the callback, so `Arc::strong_count` of a callback is
+///   its baseline plus one while it is registered, whatever the number of
+///   threads.
+/// - A registration is put into a stripe only under the slot's lock, with
+///   the stripe's `cached` id stored before that lock is released; a `set`
+///   swaps the registration under the same lock and then reads every
+///   stripe's `cached` id. So a stripe either picks up the new registration
+///   or is seen (and waited for) by the `set`.
+/// - A shared-path call's in-flight count only grows while its registration
+///   is current (it is incremented under the slot's lock, and a replace
+///   swaps under that lock), so once swapped out it can only shrink.
+/// - When `set` returns, no stripe and no call of another thread holds the
+///   old registration; the calling thread's own calls may (they are never
+///   waited for), and release it when the outermost of them returns.
 ///
 /// # Deadlock safety
 ///
-/// - No lock is held while a callback runs: the call clones the registration
-///   under a short read lock, releases it, then calls. A callback may call
-///   any slot method (register, replace, release, progress) re-entrantly.
-/// - The replaced callback is dropped after the write lock is released, so
-///   its `Drop` may use the slot too.
+/// - No lock that another call or a `set` of the callback's own making could
+///   need is held while a callback runs: the slot's lock is released before
+///   the call, and a stripe's lock is only ever wanted by its owning thread
+///   (whose nested calls take the shared path, and whose nested `set`s skip
+///   it) and by a `set` that must wait for that very call anyway. A callback
+///   may call any slot method (register, replace, release, progress)
+///   re-entrantly.
+/// - A `set` waits only for calls that are running on the registration it
+///   replaced, so two callbacks that replace the slot from inside calls on
+///   two threads do not wait for each other.
+/// - The replaced callback is dropped after every lock is released, so its
+///   `Drop` may use the slot too.
 /// - `set` waits only for calls on *other* threads. If the thread calling
 ///   `set` is itself what such a call is waiting for (for example a host
 ///   whose `progress` blocks until the same thread pumps messages), use
 ///   [`CallbackSlot::set_nonblocking`].
 pub struct CallbackSlot<C: ?Sized = dyn SyncCallback> {
-    current: RwLock<Option<Arc<Registration<C>>>>,
+    /// The current registration.
+    current: Mutex<Option<Arc<Registration<C>>>>,
+    /// The current registration's id (0 when empty); stored under `current`.
+    epoch: AtomicU64,
+    stripes: [CachePadded<Stripe<C>>; STRIPES],
+}
+
+/// Whether `set` waits for the calls running on the registration it
+/// replaced.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Yes,
+    No,
 }
 
 impl<C: ?Sized> CallbackSlot<C> {
     /// An empty slot.
     pub const fn new() -> Self {
         Self {
-            current: RwLock::new(None),
+            current: Mutex::new(None),
+            epoch: AtomicU64::new(0),
+            stripes: [const { CachePadded(Stripe::new()) }; STRIPES],
         }
     }
 
     /// Whether a callback is held.
     pub fn state(&self) -> SlotState {
-        if self.current.read().is_some() {
+        if self.current.lock().is_some() {
             SlotState::Holding
         } else {
             SlotState::Empty
@@ -264,7 +420,7 @@ impl<C: ?Sized> CallbackSlot<C> {
     /// True when `callback` is the one held.
     pub fn holds(&self, callback: &Arc<C>) -> bool {
         self.current
-            .read()
+            .lock()
             .as_ref()
             .is_some_and(|r| Arc::ptr_eq(&r.callback, callback))
     }
@@ -277,22 +433,14 @@ impl<C: ?Sized> CallbackSlot<C> {
     /// returned (see the state table above). Calls from this thread — a callback
     /// that sets the slot from inside its own call — are not waited for.
     pub fn set(&self, callback: Option<Arc<C>>) -> SlotTransition {
-        let (transition, old) = self.swap(callback);
-        if let Some(old) = old {
-            old.retire_and_wait();
-        }
-        transition
+        self.set_with(callback, Wait::Yes)
     }
 
     /// Like [`set`](Self::set), but returns without waiting for calls that
     /// are running on the old callback: those finish on it, and it is dropped
     /// when the last of them returns.
     pub fn set_nonblocking(&self, callback: Option<Arc<C>>) -> SlotTransition {
-        let (transition, old) = self.swap(callback);
-        if let Some(old) = old {
-            old.retired.store(true, Ordering::SeqCst);
-        }
-        transition
+        self.set_with(callback, Wait::No)
     }
 
     /// `SetProgressCallback(NULL)`: the same as `set(None)`.
@@ -300,26 +448,125 @@ impl<C: ?Sized> CallbackSlot<C> {
         self.set(None)
     }
 
-    fn swap(&self, callback: Option<Arc<C>>) -> (SlotTransition, Option<Arc<Registration<C>>>) {
+    fn set_with(&self, callback: Option<Arc<C>>, wait: Wait) -> SlotTransition {
         let some = callback.is_some();
         let new = callback.map(|cb| Arc::new(Registration::new(cb)));
-        let old = std::mem::replace(&mut *self.current.write(), new);
+        let old = {
+            let mut current = self.current.lock();
+            self.epoch
+                .store(new.as_ref().map_or(0, |r| r.id), Ordering::SeqCst);
+            std::mem::replace(&mut *current, new)
+        };
         let before = if old.is_some() {
             SlotState::Holding
         } else {
             SlotState::Empty
         };
-        (before.on_set(some), old)
+        if let Some(old) = old {
+            old.retired.store(true, Ordering::SeqCst);
+            let own_holds = self.clear_stripes(&old, wait);
+            if wait == Wait::Yes {
+                old.wait_for_shared_calls();
+                // A shared-path call that just counted itself out may not
+                // have dropped its `Arc` yet: wait for that last step too,
+                // so the callback's count is exact when `set` returns.
+                let own = 1 + own_holds + calls_on_this_thread(old.address());
+                while Arc::strong_count(&old) > own {
+                    std::thread::yield_now();
+                }
+            }
+            // Dropped here, after every lock: the callback's `Drop` may use
+            // the slot.
+            drop(old);
+        }
+        before.on_set(some)
     }
 
-    /// Run `call` on the current callback, with no lock held.
+    /// Clear every stripe that caches a registration other than the current
+    /// one; returns 1 if this thread's own stripe still holds `old` because
+    /// this thread is calling through it (0 otherwise).
+    ///
+    /// A stripe whose owner is calling `old` is waited for when `wait` is
+    /// [`Wait::Yes`]. A stripe whose owner is busy with anything else is
+    /// left to its owner, who clears it when that call returns.
+    fn clear_stripes(&self, old: &Arc<Registration<C>>, wait: Wait) -> usize {
+        let own = thread_stripe();
+        let used = NEXT_STRIPE.load(Ordering::SeqCst).min(STRIPES);
+        let mut own_holds = 0;
+        for (index, stripe) in self.stripes[..used].iter().enumerate() {
+            let cached = stripe.cached.load(Ordering::SeqCst);
+            if cached == 0 || cached == self.epoch.load(Ordering::SeqCst) {
+                continue;
+            }
+            if own == Some(index) && stripe.in_call.load(Ordering::Relaxed) {
+                own_holds = usize::from(cached == old.id);
+                continue;
+            }
+            let guard = if cached == old.id && wait == Wait::Yes {
+                Some(stripe.cache.lock())
+            } else {
+                stripe.cache.try_lock()
+            };
+            let Some(mut guard) = guard else { continue };
+            let stale = guard
+                .as_ref()
+                .is_some_and(|r| r.id != self.epoch.load(Ordering::SeqCst));
+            let taken = if stale { stripe.take(&mut guard) } else { None };
+            drop(guard);
+            drop(taken);
+        }
+        own_holds
+    }
+
+    /// Run `call` on the current callback, with no shared lock held.
     ///
     /// # Errors
     ///
     /// [`CallbackError::NoCallback`] when the slot is empty.
     pub fn call<R>(&self, call: impl FnOnce(&C) -> R) -> Result<R, CallbackError> {
+        if let Some(stripe) = thread_stripe().map(|index| &self.stripes[index])
+            && let Some(guard) = stripe.cache.try_lock()
+        {
+            return self.call_through(stripe, guard, call);
+        }
+        self.call_shared(call)
+    }
+
+    /// The hot path: call through this thread's own stripe.
+    fn call_through<R>(
+        &self,
+        stripe: &Stripe<C>,
+        mut guard: MutexGuard<'_, Option<Arc<Registration<C>>>>,
+        call: impl FnOnce(&C) -> R,
+    ) -> Result<R, CallbackError> {
+        let mut dropped = None;
+        if stripe.cached.load(Ordering::Relaxed) != self.epoch.load(Ordering::Acquire) {
+            dropped = release_under_lock(stripe.take(&mut guard));
+            let current = self.current.lock();
+            if let Some(registration) = current.as_ref() {
+                *guard = Some(Arc::clone(registration));
+                stripe.cached.store(registration.id, Ordering::SeqCst);
+            }
+        }
+        let result = guard.as_ref().map(|registration| {
+            let _in_call = InCall::enter(&stripe.in_call);
+            call(&registration.callback)
+        });
+        if stripe.cached.load(Ordering::Relaxed) != self.epoch.load(Ordering::Acquire)
+            && let Some(late) = release_under_lock(stripe.take(&mut guard))
+        {
+            dropped = Some(late);
+        }
+        drop(guard);
+        drop(dropped);
+        result.ok_or(CallbackError::NoCallback)
+    }
+
+    /// The shared path: clone the registration under the slot's lock and
+    /// count the call in it.
+    fn call_shared<R>(&self, call: impl FnOnce(&C) -> R) -> Result<R, CallbackError> {
         let registration = {
-            let current = self.current.read();
+            let current = self.current.lock();
             let registration = current.as_ref().ok_or(CallbackError::NoCallback)?;
             registration.in_flight.fetch_add(1, Ordering::SeqCst);
             Arc::clone(registration)
@@ -406,6 +653,205 @@ mod tests {
                 assert_eq!(state.on_set(some), transition, "{state:?} {event:?}");
             }
         }
+    }
+
+    /// A trivial callback that counts its calls and answers `answer`.
+    struct Counter {
+        calls: AtomicUsize,
+        answer: CancelDecision,
+    }
+
+    impl Counter {
+        fn new(answer: CancelDecision) -> Arc<Self> {
+            Arc::new(Self {
+                calls: AtomicUsize::new(0),
+                answer,
+            })
+        }
+    }
+
+    impl SyncCallback for Counter {
+        fn progress(
+            &self,
+            _: ItemId,
+            _: Option<&SyncMgrProgress>,
+        ) -> Result<CancelDecision, CallbackError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Ok(self.answer)
+        }
+    }
+
+    #[test]
+    fn idle_threads_keep_no_reference_after_a_release() {
+        // More threads than stripes, so both paths run; every thread stays
+        // alive (parked) across the replace and the release, so a cache a
+        // thread kept would show in the reference count.
+        let threads = STRIPES + 8;
+        let slot: Arc<CallbackSlot> = Arc::new(CallbackSlot::new());
+        let (first, second) = (
+            Counter::new(CancelDecision::Continue),
+            Counter::new(CancelDecision::CancelAll),
+        );
+        slot.set(Some(first.clone() as Arc<dyn SyncCallback>));
+        let called = Arc::new(std::sync::Barrier::new(threads + 1));
+        let proceed = Arc::new(std::sync::Barrier::new(threads + 1));
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (slot, called, proceed) = (slot.clone(), called.clone(), proceed.clone());
+                std::thread::spawn(move || {
+                    let first = slot.progress(ItemId::NULL, None);
+                    called.wait();
+                    proceed.wait();
+                    let second = slot.progress(ItemId::NULL, None);
+                    called.wait();
+                    proceed.wait();
+                    (first, second, slot.progress(ItemId::NULL, None))
+                })
+            })
+            .collect();
+        called.wait();
+        assert_eq!(first.calls.load(Ordering::SeqCst), threads);
+        assert_eq!(
+            slot.set(Some(second.clone() as Arc<dyn SyncCallback>)),
+            SlotTransition::Replaced
+        );
+        assert_eq!(
+            Arc::strong_count(&first),
+            1,
+            "a parked thread still holds the replaced callback"
+        );
+        proceed.wait();
+        called.wait();
+        assert_eq!(slot.release(), SlotTransition::Released);
+        assert_eq!(
+            Arc::strong_count(&second),
+            1,
+            "a parked thread still holds the released callback"
+        );
+        proceed.wait();
+        for worker in workers {
+            let answers = worker.join().unwrap();
+            assert_eq!(
+                answers,
+                (
+                    Ok(CancelDecision::Continue),
+                    Ok(CancelDecision::CancelAll),
+                    Err(CallbackError::NoCallback)
+                )
+            );
+        }
+        assert_eq!(second.calls.load(Ordering::SeqCst), threads);
+    }
+
+    #[test]
+    fn a_report_is_not_blocked_by_a_replace_that_waits_for_another_call() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+
+        /// Blocks in `progress` until told to return.
+        struct Gate {
+            entered: Mutex<mpsc::Sender<()>>,
+            proceed: Mutex<mpsc::Receiver<()>>,
+        }
+        impl SyncCallback for Gate {
+            fn progress(
+                &self,
+                _: ItemId,
+                _: Option<&SyncMgrProgress>,
+            ) -> Result<CancelDecision, CallbackError> {
+                self.entered.lock().send(()).unwrap();
+                self.proceed.lock().recv().unwrap();
+                Ok(CancelDecision::Continue)
+            }
+        }
+
+        let (entered_tx, entered) = mpsc::channel();
+        let (proceed, proceed_rx) = mpsc::channel();
+        let gate = Arc::new(Gate {
+            entered: Mutex::new(entered_tx),
+            proceed: Mutex::new(proceed_rx),
+        });
+        let slot: Arc<CallbackSlot> = Arc::new(CallbackSlot::new());
+        slot.set(Some(gate as Arc<dyn SyncCallback>));
+        let under_way = {
+            let slot = slot.clone();
+            std::thread::spawn(move || slot.progress(ItemId::NULL, None))
+        };
+        entered.recv().unwrap();
+        let next = Counter::new(CancelDecision::CancelItem);
+        let replacer = {
+            let (slot, next) = (slot.clone(), next.clone());
+            std::thread::spawn(move || slot.set(Some(next as Arc<dyn SyncCallback>)))
+        };
+        while !slot.holds(&(next.clone() as Arc<dyn SyncCallback>)) {
+            std::thread::yield_now();
+        }
+        // The replace is waiting for the call under way; reports from here
+        // and from a fresh thread go to the new callback meanwhile.
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..2 {
+            let (slot, tx) = (slot.clone(), tx.clone());
+            std::thread::spawn(move || tx.send(slot.progress(ItemId::NULL, None)).unwrap());
+        }
+        for _ in 0..2 {
+            let answer = rx.recv_timeout(Duration::from_secs(10));
+            assert_eq!(answer, Ok(Ok(CancelDecision::CancelItem)));
+        }
+        assert_eq!(
+            slot.progress(ItemId::NULL, None),
+            Ok(CancelDecision::CancelItem)
+        );
+        assert!(
+            !replacer.is_finished(),
+            "the replace waits for the call under way"
+        );
+        proceed.send(()).unwrap();
+        assert_eq!(under_way.join().unwrap(), Ok(CancelDecision::Continue));
+        assert_eq!(replacer.join().unwrap(), SlotTransition::Replaced);
+        assert_eq!(next.calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn a_nested_call_takes_the_shared_path_and_a_nested_release_returns() {
+        struct Nested {
+            slot: Arc<CallbackSlot>,
+            depth: AtomicUsize,
+        }
+        impl SyncCallback for Nested {
+            fn progress(
+                &self,
+                _: ItemId,
+                _: Option<&SyncMgrProgress>,
+            ) -> Result<CancelDecision, CallbackError> {
+                if self.depth.fetch_add(1, Ordering::SeqCst) == 0 {
+                    // The outer call holds this thread's stripe.
+                    assert_eq!(
+                        self.slot.progress(ItemId::NULL, None),
+                        Ok(CancelDecision::Continue)
+                    );
+                    assert_eq!(self.slot.release(), SlotTransition::Released);
+                }
+                Ok(CancelDecision::Continue)
+            }
+        }
+        let slot = Arc::new(CallbackSlot::new());
+        let nested = Arc::new(Nested {
+            slot: slot.clone(),
+            depth: AtomicUsize::new(0),
+        });
+        slot.set(Some(nested.clone() as Arc<dyn SyncCallback>));
+        assert_eq!(
+            slot.progress(ItemId::NULL, None),
+            Ok(CancelDecision::Continue)
+        );
+        assert_eq!(nested.depth.load(Ordering::SeqCst), 2);
+        // Released from inside; the outer call's return dropped the last
+        // reference (the slot's, through this thread's stripe).
+        assert_eq!(Arc::strong_count(&nested), 1);
+        assert_eq!(
+            slot.progress(ItemId::NULL, None),
+            Err(CallbackError::NoCallback)
+        );
     }
 
     #[test]

@@ -3,6 +3,21 @@
 //! Everything that shares state between threads imports from here, so a
 //! model checker (loom) can later be swapped in at one place, as tokio does.
 
-pub(crate) use parking_lot::{Condvar, Mutex, RwLock};
-pub(crate) use std::sync::Arc;
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard, RwLock};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+pub(crate) use std::sync::{Arc, OnceLock};
+
+/// Keeps `T` on a cache line of its own (128 bytes covers the adjacent-line
+/// prefetcher on x86), so that one thread's writes do not slow down another
+/// thread's reads of a neighbour.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct CachePadded<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for CachePadded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}

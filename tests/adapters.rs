@@ -297,7 +297,11 @@ fn an_undisturbed_sync_center_handler_succeeds_behind_a_syncmgr_host() {
         assert_eq!(item.phase, ItemPhase::Succeeded, "{}", item.name);
         assert_eq!((item.value, item.max), (Some(3), Some(3)));
     }
-    assert!(session.conformance_report().is_clean());
+    assert!(
+        session.conformance_report().is_clean(),
+        "{}",
+        session.conformance_report()
+    );
 }
 
 #[test]
