@@ -477,9 +477,26 @@ impl ProgressReporter {
     }
 
     /// `SetProgressCallback`: register, replace or release (`None`) the host
-    /// callback; forwards to [`CallbackSlot::set`].
+    /// callback; forwards to [`CallbackSlot::set`], which returns once other
+    /// threads' calls on the old callback have returned.
+    ///
+    /// Behind a host whose callback can only be entered from the thread that
+    /// is calling this (a COM single-threaded apartment), that wait can
+    /// deadlock: use [`set_callback_nonblocking`](Self::set_callback_nonblocking)
+    /// there.
     pub fn set_callback(&self, callback: Option<Arc<dyn SyncCallback>>) -> SlotTransition {
         self.slot.set(callback)
+    }
+
+    /// As [`set_callback`](Self::set_callback), without waiting for other
+    /// threads' calls on the old callback ([`CallbackSlot::set_nonblocking`]):
+    /// for hosts where waiting could deadlock across threads, such as a COM
+    /// single-threaded apartment.
+    pub fn set_callback_nonblocking(
+        &self,
+        callback: Option<Arc<dyn SyncCallback>>,
+    ) -> SlotTransition {
+        self.slot.set_nonblocking(callback)
     }
 
     /// The slot holding the host callback, for the callback calls that are

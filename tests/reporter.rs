@@ -621,3 +621,24 @@ fn threads_share_one_reporter_without_deadlock() {
     }
     assert_eq!(results.len(), (THREADS * ITEMS_PER_THREAD) as usize);
 }
+
+#[test]
+fn a_nonblocking_register_and_release_reach_the_slot() {
+    let reporter = ProgressReporter::new();
+    let host = Recorder::scripted([]);
+    let baseline = Arc::strong_count(&host);
+    reporter.set_callback_nonblocking(Some(host.clone()));
+    reporter
+        .begin(id(1))
+        .unwrap()
+        .finish(SyncMgrStatus::Succeeded)
+        .unwrap();
+    assert_eq!(host.calls().len(), 2, "both reports reached the host");
+    reporter.set_callback_nonblocking(None);
+    assert_eq!(
+        reporter.begin(id(2)).err(),
+        Some(ReportError::Host(CallbackError::NoCallback))
+    );
+    // With no other thread calling, nothing holds the released callback.
+    assert_eq!(Arc::strong_count(&host), baseline);
+}
