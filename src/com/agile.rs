@@ -23,9 +23,10 @@ use std::ffi::c_void;
 use windows::Win32::System::Com::{
     CLSCTX_INPROC_SERVER, CoCreateInstance, IAgileObject, IGlobalInterfaceTable,
 };
-use windows_core::{GUID, Interface};
+use windows_core::{GUID, HRESULT, Interface};
 
 use super::{ComError, from_hresult};
+use crate::HResult;
 
 /// `CLSID_StdGlobalInterfaceTable`.
 const CLSID_STD_GLOBAL_INTERFACE_TABLE: GUID =
@@ -127,6 +128,41 @@ impl<T: Interface> Agile<T> {
                 Ok(unsafe { T::from_raw(raw) })
             }
         }
+    }
+
+    /// Call `method` on the object for this thread, through its vtable
+    /// (`call` reads the slot itself), and return the raw code: success
+    /// codes such as `S_FALSE` or `S_SYNCMGR_CANCELITEM` are never folded
+    /// into "ok" (FACTS.md §D.4).
+    ///
+    /// # Errors
+    ///
+    /// As [`Agile::get`].
+    pub(crate) fn call_raw(
+        &self,
+        method: &'static str,
+        call: impl FnOnce(&T) -> HRESULT,
+    ) -> Result<HResult, ComError> {
+        let object = self.get(method)?;
+        Ok(from_hresult(call(&object)))
+    }
+
+    /// As [`call_raw`](Self::call_raw), for a method whose success carries
+    /// nothing: every success code is `Ok`, a failure code the error.
+    ///
+    /// # Errors
+    ///
+    /// As [`Agile::get`], or the failure code the method returned.
+    pub(crate) fn call_checked<E: From<ComError>>(
+        &self,
+        method: &'static str,
+        call: impl FnOnce(&T) -> HRESULT,
+    ) -> Result<(), E> {
+        let code = self.call_raw(method, call)?;
+        if code.is_failure() {
+            return Err(ComError::from_code(method, code).into());
+        }
+        Ok(())
     }
 }
 

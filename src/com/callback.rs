@@ -273,48 +273,25 @@ impl ComCallback {
             _live: LiveObject::new(),
         })
     }
-
-    /// Call `method` through the vtable; the raw code.
-    fn call(
-        &self,
-        method: &'static str,
-        call: impl FnOnce(&ISyncMgrSynchronizeCallback) -> HRESULT,
-    ) -> Result<HResult, ComError> {
-        let callback = self.callback.get(method)?;
-        Ok(from_hresult(call(&callback)))
-    }
-
-    /// A method whose success carries no decision.
-    fn plain(
-        &self,
-        method: &'static str,
-        call: impl FnOnce(&ISyncMgrSynchronizeCallback) -> HRESULT,
-    ) -> Result<(), CallbackError> {
-        let code = self.call(method, call)?;
-        if code.is_failure() {
-            return Err(ComError::from_code(method, code).into());
-        }
-        Ok(())
-    }
 }
 
 impl SyncCallback for ComCallback {
     fn show_properties_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
-        self.plain("ShowPropertiesCompleted", |cb| {
+        self.callback.call_checked("ShowPropertiesCompleted", |cb| {
             // SAFETY: a live interface pointer and its own vtable slot.
             unsafe { (cb.vtable().ShowPropertiesCompleted)(cb.as_raw(), to_hresult(outcome)) }
         })
     }
 
     fn prepare_for_sync_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
-        self.plain("PrepareForSyncCompleted", |cb| {
+        self.callback.call_checked("PrepareForSyncCompleted", |cb| {
             // SAFETY: a live interface pointer and its own vtable slot.
             unsafe { (cb.vtable().PrepareForSyncCompleted)(cb.as_raw(), to_hresult(outcome)) }
         })
     }
 
     fn synchronize_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
-        self.plain("SynchronizeCompleted", |cb| {
+        self.callback.call_checked("SynchronizeCompleted", |cb| {
             // SAFETY: a live interface pointer and its own vtable slot.
             unsafe { (cb.vtable().SynchronizeCompleted)(cb.as_raw(), to_hresult(outcome)) }
         })
@@ -336,7 +313,7 @@ impl SyncCallback for ComCallback {
         } else {
             items.as_ptr()
         };
-        self.plain(METHOD, |cb| {
+        self.callback.call_checked(METHOD, |cb| {
             // SAFETY: a live interface pointer and its own vtable slot;
             // `ptr` is NULL or `count` GUIDs alive for the call.
             unsafe {
@@ -347,7 +324,7 @@ impl SyncCallback for ComCallback {
 
     fn enable_modeless(&self, enable: bool) -> Result<ModelessAnswer, CallbackError> {
         const METHOD: &str = "EnableModeless";
-        let code = self.call(METHOD, |cb| {
+        let code = self.callback.call_raw(METHOD, |cb| {
             // SAFETY: a live interface pointer and its own vtable slot.
             unsafe { (cb.vtable().EnableModeless)(cb.as_raw(), BOOL::from(enable)) }
         })?;
@@ -383,7 +360,7 @@ impl SyncCallback for ComCallback {
         let ptr = raw_item
             .as_ref()
             .map_or(std::ptr::null(), std::ptr::from_ref);
-        let code = self.call(METHOD, |cb| {
+        let code = self.callback.call_raw(METHOD, |cb| {
             // SAFETY: a live interface pointer and its own vtable slot; `id`,
             // the item and its text outlive the call; NULL is a legal poll.
             unsafe { (cb.vtable().Progress)(cb.as_raw(), &id, ptr) }
@@ -412,7 +389,7 @@ impl SyncCallback for ComCallback {
         let text = raw::wide(METHOD, "pszErrorText", text)?;
         let info = info.map(raw::log_info_to_abi);
         let info_ptr = info.as_ref().map_or(std::ptr::null(), std::ptr::from_ref);
-        self.plain(METHOD, |cb| {
+        self.callback.call_checked(METHOD, |cb| {
             // SAFETY: a live interface pointer and its own vtable slot; the
             // text is terminated and alive, the info NULL or alive.
             unsafe {
@@ -423,7 +400,7 @@ impl SyncCallback for ComCallback {
 
     fn delete_log_error(&self, error: ErrorId) -> Result<(), CallbackError> {
         let id = to_guid(error.to_guid());
-        self.plain("DeleteLogError", |cb| {
+        self.callback.call_checked("DeleteLogError", |cb| {
             // SAFETY: a live interface pointer and its own vtable slot; `id`
             // outlives the call.
             unsafe { (cb.vtable().DeleteLogError)(cb.as_raw(), &id, 0) }
@@ -436,7 +413,7 @@ impl SyncCallback for ComCallback {
             .map(|c| raw::wide(METHOD, "pwszConnection", c))
             .transpose()?;
         let ptr = name.as_ref().map_or(PCWSTR::null(), |n| PCWSTR(n.as_ptr()));
-        self.plain(METHOD, |cb| {
+        self.callback.call_checked(METHOD, |cb| {
             // SAFETY: a live interface pointer and its own vtable slot; the
             // name is NULL or terminated and alive.
             unsafe { (cb.vtable().EstablishConnection)(cb.as_raw(), ptr, 0) }

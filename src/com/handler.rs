@@ -532,23 +532,13 @@ impl ComHandler {
         })
     }
 
-    /// Call `method` through the vtable; the raw code.
-    fn call(
-        &self,
-        method: &'static str,
-        call: impl FnOnce(&ISyncMgrSynchronize) -> HRESULT,
-    ) -> Result<HResult, HandlerError> {
-        let handler = self.handler.get(method)?;
-        Ok(from_hresult(call(&handler)))
-    }
-
     /// A method answering `S_OK` / `S_FALSE`.
     fn yes_no(
         &self,
         method: &'static str,
         call: impl FnOnce(&ISyncMgrSynchronize) -> HRESULT,
     ) -> Result<HandlerAnswer, HandlerError> {
-        let code = self.call(method, call)?;
+        let code = self.handler.call_raw(method, call)?;
         HandlerAnswer::from_hresult(code).ok_or_else(|| unexpected(method, code, "S_OK or S_FALSE"))
     }
 
@@ -559,7 +549,7 @@ impl ComHandler {
         exact: bool,
         call: impl FnOnce(&ISyncMgrSynchronize) -> HRESULT,
     ) -> Result<(), HandlerError> {
-        let code = self.call(method, call)?;
+        let code = self.handler.call_raw(method, call)?;
         if code.is_s_ok() || (!exact && code.is_success_severity()) {
             Ok(())
         } else {
@@ -668,7 +658,7 @@ impl SyncHandler for ComHandler {
     fn handler_info(&self) -> Result<HandlerInfo, HandlerError> {
         const METHOD: &str = "GetHandlerInfo";
         let mut info: *mut SYNCMGRHANDLERINFO = std::ptr::null_mut();
-        let code = self.call(METHOD, |h| {
+        let code = self.handler.call_raw(METHOD, |h| {
             // SAFETY: a live interface pointer and its own vtable slot;
             // `info` is writable.
             unsafe { (h.vtable().GetHandlerInfo)(h.as_raw(), &mut info) }
@@ -698,7 +688,7 @@ impl SyncHandler for ComHandler {
     fn enum_items(&self) -> Result<ItemEnumeration, HandlerError> {
         const METHOD: &str = "EnumSyncMgrItems";
         let mut raw_enum: *mut c_void = std::ptr::null_mut();
-        let code = self.call(METHOD, |h| {
+        let code = self.handler.call_raw(METHOD, |h| {
             // SAFETY: a live interface pointer and its own vtable slot;
             // `raw_enum` is writable.
             unsafe { (h.vtable().EnumSyncMgrItems)(h.as_raw(), &mut raw_enum) }
@@ -724,7 +714,7 @@ impl SyncHandler for ComHandler {
         const METHOD: &str = "GetItemObject";
         let (item, interface) = (to_guid(item.to_guid()), to_guid(interface));
         let mut object: *mut c_void = std::ptr::null_mut();
-        let code = self.call(METHOD, |h| {
+        let code = self.handler.call_raw(METHOD, |h| {
             // SAFETY: a live interface pointer and its own vtable slot; the
             // GUIDs outlive the call and `object` is writable.
             unsafe { (h.vtable().GetItemObject)(h.as_raw(), &item, &interface, &mut object) }

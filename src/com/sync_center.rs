@@ -769,29 +769,6 @@ impl ComSyncCenterCallback {
         })
     }
 
-    /// Call `method` through the vtable; the raw code.
-    fn call(
-        &self,
-        method: &'static str,
-        call: impl FnOnce(&ISyncMgrSyncCallback) -> HRESULT,
-    ) -> Result<HResult, ComError> {
-        let callback = self.callback.get(method)?;
-        Ok(from_hresult(call(&callback)))
-    }
-
-    /// A method whose success carries nothing.
-    fn plain(
-        &self,
-        method: &'static str,
-        call: impl FnOnce(&ISyncMgrSyncCallback) -> HRESULT,
-    ) -> Result<(), CallbackError> {
-        let code = self.call(method, call)?;
-        if code.is_failure() {
-            return Err(ComError::from_code(method, code).into());
-        }
-        Ok(())
-    }
-
     /// A method answering a cancel request through `pnCancelRequest`.
     fn with_cancel(
         &self,
@@ -799,7 +776,8 @@ impl ComSyncCenterCallback {
         call: impl FnOnce(&ISyncMgrSyncCallback, *mut SYNCMGR_CANCEL_REQUEST) -> HRESULT,
     ) -> Result<CancelRequest, CallbackError> {
         let mut request = SYNCMGR_CANCEL_REQUEST(0);
-        self.plain(method, |cb| call(cb, &mut request))?;
+        self.callback
+            .call_checked::<ComError>(method, |cb| call(cb, &mut request))?;
         let value = request.0 as u32;
         CancelRequest::try_from(value).map_err(|_| {
             ComError::UnexpectedReply {
@@ -903,7 +881,7 @@ impl SyncCenterCallback for ComSyncCenterCallback {
         let link_reference = opt("pszLinkReference", event.link_reference.as_ref())?;
         let context = opt("pszContext", event.context.as_ref())?;
         let mut id = GUID::zeroed();
-        self.plain(METHOD, |cb| {
+        self.callback.call_checked::<ComError>(METHOD, |cb| {
             // SAFETY: a live interface pointer and its own vtable slot; the
             // strings are NULL or terminated and alive, `id` writable.
             unsafe {
@@ -928,7 +906,7 @@ impl SyncCenterCallback for ComSyncCenterCallback {
         const METHOD: &str = "CanContinue";
         let item = item.map(SyncCenterItemId::to_utf16z);
         let ptr = item.as_ref().map_or(PCWSTR::null(), |i| PCWSTR(i.as_ptr()));
-        let code = self.call(METHOD, |cb| {
+        let code = self.callback.call_raw(METHOD, |cb| {
             // SAFETY: a live interface pointer and its own vtable slot; the
             // id is NULL (the handler) or terminated and alive.
             unsafe { (cb.vtable().CanContinue)(cb.as_raw(), ptr) }
@@ -951,7 +929,7 @@ impl SyncCenterCallback for ComSyncCenterCallback {
         const METHOD: &str = "QueryForAdditionalItems";
         let mut strings: *mut c_void = std::ptr::null_mut();
         let mut unknowns: *mut c_void = std::ptr::null_mut();
-        let code = self.call(METHOD, |cb| {
+        let code = self.callback.call_raw(METHOD, |cb| {
             // SAFETY: a live interface pointer and its own vtable slot; two
             // writable out pointers.
             unsafe {
@@ -980,7 +958,7 @@ impl SyncCenterCallback for ComSyncCenterCallback {
 
     fn add_item_to_session(&self, item: &SyncCenterItemId) -> Result<(), CallbackError> {
         let item = item.to_utf16z();
-        self.plain("AddItemToSession", |cb| {
+        self.callback.call_checked("AddItemToSession", |cb| {
             // SAFETY: a live interface pointer and its own vtable slot; the
             // id is terminated and alive.
             unsafe { (cb.vtable().AddItemToSession)(cb.as_raw(), PCWSTR(item.as_ptr())) }
@@ -998,7 +976,7 @@ impl SyncCenterCallback for ComSyncCenterCallback {
             .into());
         };
         let unknown = object.get()?;
-        self.plain(METHOD, |cb| {
+        self.callback.call_checked(METHOD, |cb| {
             // SAFETY: a live interface pointer and its own vtable slot; the
             // object is alive for the call (the callee AddRefs to keep it).
             unsafe { (cb.vtable().AddIUnknownToSession)(cb.as_raw(), unknown.as_raw()) }
@@ -1013,7 +991,7 @@ impl SyncCenterCallback for ComSyncCenterCallback {
 
     fn commit_item(&self, item: &SyncCenterItemId) -> Result<(), CallbackError> {
         let item = item.to_utf16z();
-        self.plain("CommitItem", |cb| {
+        self.callback.call_checked("CommitItem", |cb| {
             // SAFETY: a live interface pointer and its own vtable slot; the
             // id is terminated and alive.
             unsafe { (cb.vtable().CommitItem)(cb.as_raw(), PCWSTR(item.as_ptr())) }
@@ -1021,7 +999,7 @@ impl SyncCenterCallback for ComSyncCenterCallback {
     }
 
     fn report_manual_sync(&self) -> Result<(), CallbackError> {
-        self.plain("ReportManualSync", |cb| {
+        self.callback.call_checked("ReportManualSync", |cb| {
             // SAFETY: a live interface pointer and its own vtable slot.
             unsafe { (cb.vtable().ReportManualSync)(cb.as_raw()) }
         })

@@ -533,36 +533,16 @@ impl ComWindowsSyncCallback {
         })
     }
 
-    /// Call `method` through the vtable: `Ok` for a success code, else the
-    /// error for the failure.
-    fn call(
-        &self,
-        method: &'static str,
-        call: impl FnOnce(&ISyncCallback) -> HRESULT,
-    ) -> Result<(), CallbackError> {
-        let callback = self.callback.get(method)?;
-        let code = from_hresult(call(&callback));
-        if code.is_failure() {
-            return Err(ComError::from_code(method, code).into());
-        }
-        Ok(())
-    }
-
     /// Call an `ISyncCallback2` method, if the object has that interface.
     fn call2(
         &self,
         method: &'static str,
         call: impl FnOnce(&ISyncCallback2) -> HRESULT,
     ) -> Result<(), CallbackError> {
-        let Some(callback2) = &self.callback2 else {
-            return Ok(());
-        };
-        let callback = callback2.get(method)?;
-        let code = from_hresult(call(&callback));
-        if code.is_failure() {
-            return Err(ComError::from_code(method, code).into());
+        match &self.callback2 {
+            Some(callback2) => callback2.call_checked(method, call),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -570,7 +550,7 @@ impl WindowsSyncCallback for ComWindowsSyncCallback {
     fn on_progress(&self, progress: &WindowsSyncProgress) -> Result<(), CallbackError> {
         let role = SYNC_PROVIDER_ROLE(progress.role.as_u32() as i32);
         let stage = SYNC_PROGRESS_STAGE(progress.stage.as_u32() as i32);
-        self.call("OnProgress", |cb| {
+        self.callback.call_checked("OnProgress", |cb| {
             // SAFETY: a live interface pointer and its own vtable slot.
             unsafe {
                 (cb.vtable().OnProgress)(
@@ -586,7 +566,7 @@ impl WindowsSyncCallback for ComWindowsSyncCallback {
 
     fn on_change(&self, change: &SyncChange) -> Result<(), CallbackError> {
         let object: ISyncChangeAbi = ChangeObject::new(*change).into();
-        self.call("OnChange", |cb| {
+        self.callback.call_checked("OnChange", |cb| {
             // SAFETY: a live interface pointer and its own vtable slot; the
             // change object is alive for the call.
             unsafe { (cb.vtable().OnChange)(cb.as_raw(), object.as_raw()) }
@@ -604,7 +584,7 @@ impl WindowsSyncCallback for ComWindowsSyncCallback {
             _live: LiveObject::new(),
         }
         .into();
-        self.call("OnConflict", |cb| {
+        self.callback.call_checked::<ComError>("OnConflict", |cb| {
             // SAFETY: a live interface pointer and its own vtable slot; the
             // conflict object is alive for the call.
             unsafe { (cb.vtable().OnConflict)(cb.as_raw(), object.as_raw()) }
@@ -616,11 +596,12 @@ impl WindowsSyncCallback for ComWindowsSyncCallback {
     fn on_full_enumeration_needed(&self) -> Result<FullEnumerationAction, CallbackError> {
         let mut action =
             SYNC_FULL_ENUMERATION_ACTION(FullEnumerationAction::DEFAULT.as_u32() as i32);
-        self.call("OnFullEnumerationNeeded", |cb| {
-            // SAFETY: a live interface pointer and its own vtable slot; a
-            // writable out value.
-            unsafe { (cb.vtable().OnFullEnumerationNeeded)(cb.as_raw(), &mut action) }
-        })?;
+        self.callback
+            .call_checked::<ComError>("OnFullEnumerationNeeded", |cb| {
+                // SAFETY: a live interface pointer and its own vtable slot; a
+                // writable out value.
+                unsafe { (cb.vtable().OnFullEnumerationNeeded)(cb.as_raw(), &mut action) }
+            })?;
         Ok(FullEnumerationAction::from_u32_lenient(action.0 as u32))
     }
 
@@ -630,7 +611,7 @@ impl WindowsSyncCallback for ComWindowsSyncCallback {
             _live: LiveObject::new(),
         }
         .into();
-        self.call("OnRecoverableError", |cb| {
+        self.callback.call_checked("OnRecoverableError", |cb| {
             // SAFETY: a live interface pointer and its own vtable slot; the
             // error object is alive for the call.
             unsafe { (cb.vtable().OnRecoverableError)(cb.as_raw(), object.as_raw()) }
