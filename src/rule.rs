@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::{HResult, ItemKey};
+use crate::{CallbackError, HResult, ItemKey};
 
 /// A numbered protocol invariant (the project fact sheet's section G).
 ///
@@ -91,6 +91,29 @@ rules! {
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "§{} #{}", self.section(), self.number())
+    }
+}
+
+/// How a host refuses a call that breaks a rule: the error its caller gets.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Refusal {
+    /// `E_INVALIDARG`.
+    InvalidArgument,
+    /// `E_UNEXPECTED`.
+    Unexpected,
+    /// `E_ACCESSDENIED`.
+    AccessDenied,
+}
+
+impl Refusal {
+    /// The error refusing `call` for breaking `rule`.
+    pub(crate) fn error(self, rule: Rule, call: &str, expected: &str, got: &str) -> CallbackError {
+        let reason = format!("{rule} {call}: expected {expected}, got {got}");
+        match self {
+            Self::InvalidArgument => CallbackError::InvalidArgument { reason },
+            Self::Unexpected => CallbackError::Unexpected { reason },
+            Self::AccessDenied => CallbackError::AccessDenied { reason },
+        }
     }
 }
 

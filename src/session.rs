@@ -54,6 +54,7 @@ use std::time::{Duration, Instant};
 
 use crate::events::EventHub;
 use crate::guard::PanicGuard;
+use crate::rule::Refusal;
 use crate::sync::{Arc, AtomicBool, AtomicU32, Condvar, Mutex, Ordering};
 use crate::{
     CallbackError, CancelDecision, ErrorId, HResult, HandlerAnswer, HandlerError, ItemId, ItemKey,
@@ -601,14 +602,6 @@ impl State {
     }
 }
 
-/// How a strict host refuses a call that breaks a rule.
-#[derive(Debug, Clone, Copy)]
-enum Refusal {
-    InvalidArgument,
-    Unexpected,
-    AccessDenied,
-}
-
 struct Shared {
     id: u64,
     config: SessionConfig,
@@ -1027,14 +1020,7 @@ impl Session {
         let (expected, got) = (expected.into(), got.into());
         let error = match self.shared.config.mode {
             Mode::Lenient => None,
-            Mode::Strict => {
-                let reason = format!("{rule} {call}: expected {expected}, got {got}");
-                Some(match refusal {
-                    Refusal::InvalidArgument => CallbackError::InvalidArgument { reason },
-                    Refusal::Unexpected => CallbackError::Unexpected { reason },
-                    Refusal::AccessDenied => CallbackError::AccessDenied { reason },
-                })
-            }
+            Mode::Strict => Some(refusal.error(rule, call, &expected, &got)),
         };
         let answered = error.as_ref().map(CallbackError::hresult);
         Self::record(

@@ -6,6 +6,7 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::guard::panic_error;
+use crate::rule::Refusal;
 use crate::sync::{Arc, Mutex};
 use crate::{
     CallbackError, CanContinue, CancelDecision, CancelReason, ConformanceReport, Guid,
@@ -196,24 +197,6 @@ impl State {
             record.cancel_signalled = true;
         }
         CancelRequest::CancelAll
-    }
-}
-
-/// How a host refuses a call.
-#[derive(Debug, Clone, Copy)]
-enum Refusal {
-    InvalidArgument,
-    Unexpected,
-    AccessDenied,
-}
-
-impl Refusal {
-    fn error(self, reason: String) -> CallbackError {
-        match self {
-            Self::InvalidArgument => CallbackError::InvalidArgument { reason },
-            Self::Unexpected => CallbackError::Unexpected { reason },
-            Self::AccessDenied => CallbackError::AccessDenied { reason },
-        }
     }
 }
 
@@ -448,21 +431,17 @@ impl SyncCenterSession {
         breach: &Breach<'_>,
         refusal: Refusal,
     ) -> Result<(), CallbackError> {
-        let strict = self.strict();
-        let error = refusal.error(format!(
-            "{}: expected {}, got {}",
-            breach.rule, breach.expected, breach.got
-        ));
-        Self::record(st, breach, strict.then(|| error.hresult()));
-        if strict { Err(error) } else { Ok(()) }
+        if self.strict() {
+            Err(Self::refuse(st, breach, refusal))
+        } else {
+            Self::record(st, breach, None);
+            Ok(())
+        }
     }
 
     /// Record a breach that is refused in both modes (documented behaviour).
     fn refuse(st: &mut State, breach: &Breach<'_>, refusal: Refusal) -> CallbackError {
-        let error = refusal.error(format!(
-            "{}: expected {}, got {}",
-            breach.rule, breach.expected, breach.got
-        ));
+        let error = refusal.error(breach.rule, breach.call, breach.expected, &breach.got);
         Self::record(st, breach, Some(error.hresult()));
         error
     }
