@@ -4,6 +4,8 @@
 //! and asserted; and the exact values of the `syncmgr.h` vocabulary
 //! (FACTS.md §B.4).
 
+mod common;
+
 use syncmgr::sync_center::{
     CancelRequest, ControlFlags, EventFlags, EventLevel, HandlerCapabilities, HandlerPolicies,
     HandlerType, ItemCapabilities, ItemPolicies, ProgressStatus, SyncCenterItemId,
@@ -898,60 +900,26 @@ fn max_and_min_aliases() {
 
 // --- the syncmgr.h flag sets ---------------------------------------------------------------
 
-/// `MASK` is FACTS' `_VALID_MASK`; the named flags cover it, plus exactly
-/// the `outside` bits (named members the SDK's own `_VALID_MASK` leaves
-/// out); `decode` takes every value inside the mask and refuses every bit
-/// outside it, named or not.
+/// `MASK` is `valid_mask`, the named flags are exactly its bits, and
+/// `decode` takes every value inside the mask and refuses every bit outside
+/// it.
 fn check_flags(
     mask: u32,
     valid_mask: u32,
     named: &[(u32, u32)],
     all_bits: u32,
-    outside: u32,
     decode: fn(u32) -> Result<u32, DecodeError>,
     type_name: &'static str,
 ) {
     assert_eq!(mask, valid_mask, "{type_name}: MASK");
-    assert_eq!(all_bits & valid_mask, valid_mask, "{type_name}: named");
     assert_eq!(
-        all_bits & !valid_mask,
-        outside,
-        "{type_name}: named flags outside the mask"
+        all_bits, valid_mask,
+        "{type_name}: the named flags are the mask"
     );
     for &(bits, expected) in named {
         assert_eq!(bits, expected, "{type_name}");
     }
-    assert_eq!(decode(0), Ok(0), "{type_name}: empty");
-    assert_eq!(decode(valid_mask), Ok(valid_mask), "{type_name}: all");
-    for bit in 0..32 {
-        let value = 1_u32 << bit;
-        if value & valid_mask != 0 {
-            assert_eq!(decode(value), Ok(value), "{type_name} bit {bit}");
-            continue;
-        }
-        assert_eq!(
-            decode(value),
-            Err(DecodeError::UnknownBits {
-                type_name,
-                value,
-                unknown: value,
-                valid_mask
-            }),
-            "{type_name} bit {bit}"
-        );
-        // Also alongside valid bits.
-        let mixed = value | valid_mask;
-        assert_eq!(
-            decode(mixed),
-            Err(DecodeError::UnknownBits {
-                type_name,
-                value: mixed,
-                unknown: value,
-                valid_mask
-            }),
-            "{type_name} bit {bit} with the valid bits"
-        );
-    }
+    common::assert_strict_flags(type_name, valid_mask, decode);
 }
 
 #[test]
@@ -961,7 +929,6 @@ fn event_flags_mask() {
         0,
         &[(EventFlags::NONE.bits(), 0)],
         EventFlags::all().bits(),
-        0,
         |b| EventFlags::decode(b).map(|f| f.bits()),
         "SYNCMGR_EVENT_FLAGS",
     );
@@ -974,7 +941,6 @@ fn sync_control_flags_mask() {
         0x1,
         &[(SyncControlFlags::IGNORE_IF_ALREADY_SYNCING.bits(), 0x1)],
         SyncControlFlags::all().bits(),
-        0,
         |b| SyncControlFlags::decode(b).map(|f| f.bits()),
         "SYNCMGR_SYNC_CONTROL_FLAGS",
     );
@@ -990,7 +956,6 @@ fn control_flags_mask() {
             (ControlFlags::NOUI.bits(), 0x2),
         ],
         ControlFlags::all().bits(),
-        0,
         |b| ControlFlags::decode(b).map(|f| f.bits()),
         "SYNCMGR_CONTROL_FLAGS",
     );
@@ -1015,7 +980,6 @@ fn handler_capabilities_mask() {
             (F::QUERY_BEFORE_DISABLE.bits(), 0x80_0000),
         ],
         F::all().bits(),
-        0,
         |b| F::decode(b).map(|f| f.bits()),
         "SYNCMGR_HANDLER_CAPABILITIES",
     );
@@ -1044,7 +1008,6 @@ fn handler_policies_mask() {
             (F::BACKGROUND_SYNC_ONLY.bits(), 0x30),
         ],
         F::all().bits(),
-        0,
         |b| F::decode(b).map(|f| f.bits()),
         "SYNCMGR_HANDLER_POLICIES",
     );
@@ -1067,7 +1030,6 @@ fn item_capabilities_mask() {
             (F::QUERY_BEFORE_DELETE.bits(), 0x40_0000),
         ],
         F::all().bits(),
-        0,
         |b| F::decode(b).map(|f| f.bits()),
         "SYNCMGR_ITEM_CAPABILITIES",
     );
@@ -1093,7 +1055,6 @@ fn item_policies_mask() {
             (F::HIDDEN_BY_DEFAULT.bits(), 0x1_0000),
         ],
         F::all().bits(),
-        0,
         |b| F::decode(b).map(|f| f.bits()),
         "SYNCMGR_ITEM_POLICIES",
     );

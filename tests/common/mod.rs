@@ -29,3 +29,32 @@ pub fn within<T: Send + 'static>(
         }
     }
 }
+
+/// Check a strict flag set's `decode` against its mask: 0, every bit of
+/// `mask` alone and all of them decode to themselves; every other bit, alone
+/// or with all of `mask`, is a `DecodeError::UnknownBits` naming `type_name`,
+/// the value, the unknown bit and `mask`.
+pub fn assert_strict_flags(
+    type_name: &'static str,
+    mask: u32,
+    decode: impl Fn(u32) -> Result<u32, syncmgr::DecodeError>,
+) {
+    let valid = (0..32).map(|b| 1u32 << b).filter(|b| b & mask != 0);
+    for value in [0, mask].into_iter().chain(valid) {
+        assert_eq!(decode(value), Ok(value), "{type_name} {value:#x}");
+    }
+    for bit in (0..32).map(|b| 1u32 << b).filter(|b| b & mask == 0) {
+        for value in [bit, bit | mask] {
+            assert_eq!(
+                decode(value),
+                Err(syncmgr::DecodeError::UnknownBits {
+                    type_name,
+                    value,
+                    unknown: bit,
+                    valid_mask: mask,
+                }),
+                "{type_name} {value:#x}"
+            );
+        }
+    }
+}
