@@ -23,6 +23,30 @@ fn sc_id(n: u128) -> SyncCenterItemId {
     SyncCenterItemId::from_item_id(item(n))
 }
 
+/// Run `handler` behind [`SyncMgrAsSyncCenter`] in `session`, over the
+/// SyncMgr items `1..=items`.
+fn run_behind_sync_center(
+    session: &SyncCenterSession,
+    adapter: SyncMgrAsSyncCenter,
+    items: u128,
+) -> SyncCenterOutcome {
+    let (runner, adapter) = (session.clone(), Arc::new(adapter));
+    let ids: Vec<_> = (1..=items).map(sc_id).collect();
+    common::within(10, "adapted run", move || runner.run(adapter, &ids)).expect("the session runs")
+}
+
+/// Run a Sync Center `handler` behind [`SyncCenterAsSyncMgr`] in a SyncMgr
+/// `session`, expecting success.
+fn run_behind_syncmgr(session: &Session, handler: Arc<dyn SyncCenterHandler>) {
+    let (runner, adapter) = (session.clone(), Arc::new(SyncCenterAsSyncMgr::new(handler)));
+    let outcome = common::within(10, "adapted run", move || runner.run(adapter));
+    assert!(outcome.is_success(), "{outcome:?}");
+}
+
+fn assert_clean(report: syncmgr::ConformanceReport) {
+    assert!(report.is_clean(), "{report}");
+}
+
 #[test]
 fn a_syncmgr_handler_reports_to_a_sync_center_host_and_hears_its_cancels() {
     let session = SyncCenterSession::new(Mode::Strict);
@@ -39,12 +63,8 @@ fn a_syncmgr_handler_reports_to_a_sync_center_host_and_hears_its_cancels() {
                 .map_err(support::refused)
         })
         .build();
-    let adapter = Arc::new(SyncMgrAsSyncCenter::new(fake.clone(), "fake"));
-    let outcome = common::within(10, "adapted run", move || {
-        session
-            .run(adapter, &[sc_id(1), sc_id(2), sc_id(3)])
-            .unwrap()
-    });
+    let outcome =
+        run_behind_sync_center(&session, SyncMgrAsSyncCenter::new(fake.clone(), "fake"), 3);
     assert_eq!(
         outcome,
         SyncCenterOutcome::Cancelled(CancelReason::Shutdown)
@@ -81,13 +101,7 @@ fn sync_center_states_after_an_adapted_syncmgr_run() {
                 .map_err(support::refused)
         })
         .build();
-    let adapter = Arc::new(SyncMgrAsSyncCenter::new(fake, "fake"));
-    let runner = session.clone();
-    let outcome = common::within(10, "adapted run", move || {
-        runner
-            .run(adapter, &[sc_id(1), sc_id(2), sc_id(3)])
-            .unwrap()
-    });
+    let outcome = run_behind_sync_center(&session, SyncMgrAsSyncCenter::new(fake, "fake"), 3);
     assert_eq!(outcome, SyncCenterOutcome::Completed);
     let items = session.snapshot().items;
     let states: Vec<_> = items
@@ -103,11 +117,7 @@ fn sync_center_states_after_an_adapted_syncmgr_run() {
         ]
     );
     assert_eq!(items[0].steps, Some((10, 10)));
-    assert!(
-        session.conformance_report().is_clean(),
-        "{}",
-        session.conformance_report()
-    );
+    assert_clean(session.conformance_report());
 }
 
 #[test]
@@ -129,11 +139,8 @@ fn a_syncmgr_handler_poll_becomes_can_continue() {
                 .map_err(support::refused)
         })
         .build();
-    let adapter = Arc::new(SyncMgrAsSyncCenter::new(fake, "fake"));
-    let runner = session.clone();
-    common::within(10, "adapted run", move || {
-        runner.run(adapter, &[sc_id(1), sc_id(2)]).unwrap()
-    });
+    let outcome = run_behind_sync_center(&session, SyncMgrAsSyncCenter::new(fake, "fake"), 2);
+    assert_eq!(outcome, SyncCenterOutcome::Cancelled(CancelReason::User));
     assert_eq!(
         *polls.lock().unwrap(),
         [
@@ -250,10 +257,7 @@ fn a_sync_center_handler_reports_to_a_syncmgr_host_and_hears_its_cancels() {
         (1, 1) => host.cancel_all(CancelReason::Shutdown),
         _ => {}
     });
-    let adapter = Arc::new(SyncCenterAsSyncMgr::new(handler.clone()));
-    let runner = session.clone();
-    let outcome = common::within(10, "adapted run", move || runner.run(adapter));
-    assert!(outcome.is_success(), "{outcome:?}");
+    run_behind_syncmgr(&session, handler.clone());
 
     let answers = handler.answers.lock().unwrap().clone();
     assert_eq!(
@@ -276,36 +280,25 @@ fn a_sync_center_handler_reports_to_a_syncmgr_host_and_hears_its_cancels() {
         ItemPhase::Stopped,
         "never opened: the host stops it"
     );
-    assert!(
-        session.conformance_report().is_clean(),
-        "{}",
-        session.conformance_report()
-    );
+    assert_clean(session.conformance_report());
 }
 
 #[test]
 fn an_undisturbed_sync_center_handler_succeeds_behind_a_syncmgr_host() {
     let session = Session::new(SessionConfig::default());
     let handler = SampleLoop::new(3, |_, _| {});
-    let adapter = Arc::new(SyncCenterAsSyncMgr::new(handler));
-    let runner = session.clone();
-    let outcome = common::within(10, "adapted run", move || runner.run(adapter));
-    assert!(outcome.is_success(), "{outcome:?}");
+    run_behind_syncmgr(&session, handler);
     let snapshot = session.snapshot();
     assert_eq!(snapshot.items.len(), 3);
     for item in &snapshot.items {
         assert_eq!(item.phase, ItemPhase::Succeeded, "{}", item.name);
         assert_eq!((item.value, item.max), (Some(3), Some(3)));
     }
-    assert!(
-        session.conformance_report().is_clean(),
-        "{}",
-        session.conformance_report()
-    );
+    assert_clean(session.conformance_report());
 }
 
 #[test]
-fn a_skip_from_the_syncmgr_host_reaches_the_sync_center_handler() {
+fn set_item_status_accepts_only_skipped() {
     let adapter = SyncCenterAsSyncMgr::new(SampleLoop::new(1, |_, _| {}));
     use syncmgr::SyncHandler;
     let alpha = SyncCenterItemId::new("alpha").unwrap().to_item_id();
@@ -340,13 +333,8 @@ fn cancel_all_through_the_syncmgr_adapter_leaves_a_clean_report() {
                 .map_err(support::refused)
         })
         .build();
-    let adapter = Arc::new(SyncMgrAsSyncCenter::new(fake, "fake"));
-    let runner = session.clone();
-    common::within(10, "adapted run", move || {
-        runner
-            .run(adapter, &[sc_id(1), sc_id(2), sc_id(3)])
-            .unwrap()
-    });
+    let outcome = run_behind_sync_center(&session, SyncMgrAsSyncCenter::new(fake, "fake"), 3);
+    assert_eq!(outcome, SyncCenterOutcome::Cancelled(CancelReason::User));
     let report = session.conformance_report();
     assert!(report.is_clean(), "{report}");
     for item in session.snapshot().items {
@@ -375,26 +363,20 @@ fn text_after_a_terminal_status_does_not_fail_the_item() {
                 .map_err(support::refused)
         })
         .build();
-    let adapter = Arc::new(SyncMgrAsSyncCenter::new(fake, "fake"));
-    let runner = session.clone();
-    common::within(10, "adapted run", move || {
-        runner.run(adapter, &[sc_id(1)]).unwrap()
-    });
+    let outcome = run_behind_sync_center(&session, SyncMgrAsSyncCenter::new(fake, "fake"), 1);
+    assert_eq!(outcome, SyncCenterOutcome::Completed);
     assert_eq!(session.snapshot().items[0].phase, ItemPhase::Succeeded);
-    assert!(session.conformance_report().is_clean());
+    assert_clean(session.conformance_report());
 }
 
 /// An unbounded timeout waits instead of overflowing.
 #[test]
 fn an_unbounded_timeout_is_accepted() {
     let session = SyncCenterSession::new(Mode::Strict);
-    let adapter = Arc::new(
-        SyncMgrAsSyncCenter::new(Fake::builder(1).build(), "fake")
-            .with_timeout(std::time::Duration::MAX),
-    );
-    let runner = session.clone();
-    let outcome = common::within(10, "adapted run", move || runner.run(adapter, &[sc_id(1)]));
-    assert_eq!(outcome, Ok(SyncCenterOutcome::Completed));
+    let adapter = SyncMgrAsSyncCenter::new(Fake::builder(1).build(), "fake")
+        .with_timeout(std::time::Duration::MAX);
+    let outcome = run_behind_sync_center(&session, adapter, 1);
+    assert_eq!(outcome, SyncCenterOutcome::Completed);
 }
 
 /// A Sync Center handler that reports one item, with `first` as its first
@@ -453,10 +435,7 @@ fn run_one_report(
         reports,
         answers: Mutex::new(Vec::new()),
     });
-    let adapter = Arc::new(SyncCenterAsSyncMgr::new(handler.clone()));
-    let runner = session.clone();
-    let outcome = common::within(10, "adapted run", move || runner.run(adapter));
-    assert!(outcome.is_success(), "{outcome:?}");
+    run_behind_syncmgr(session, handler.clone());
     handler
 }
 
@@ -478,7 +457,7 @@ fn a_terminal_report_with_odd_steps_reaches_the_syncmgr_host() {
     let item = &session.snapshot().items[0];
     assert_eq!(item.phase, ItemPhase::Failed);
     assert!(!item.finished_by_host, "the handler's own report arrived");
-    assert!(session.conformance_report().is_clean());
+    assert_clean(session.conformance_report());
 }
 
 /// A first report that is terminal, for an item the host has cancelled:
@@ -496,11 +475,7 @@ fn a_terminal_first_report_after_a_cancel_arrives_as_a_stop() {
         vec![(ProgressStatus::Succeeded, 1, 1)],
     );
     assert_eq!(session.snapshot().items[0].phase, ItemPhase::Stopped);
-    assert!(
-        session.conformance_report().is_clean(),
-        "{}",
-        session.conformance_report()
-    );
+    assert_clean(session.conformance_report());
 }
 
 /// The SyncMgr id of Sync Center item "a".
@@ -531,9 +506,5 @@ fn a_skip_through_a_real_session_reaches_the_sync_center_handler() {
         "the acknowledgement ends the item"
     );
     assert_eq!(session.snapshot().items[0].phase, ItemPhase::Stopped);
-    assert!(
-        session.conformance_report().is_clean(),
-        "{}",
-        session.conformance_report()
-    );
+    assert_clean(session.conformance_report());
 }
