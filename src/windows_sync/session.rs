@@ -432,17 +432,29 @@ impl WindowsSyncSession {
             .map(drop)
     }
 
-    fn refuse(&self, st: &mut State, index: usize, violation: Option<Violation>, reason: String) {
+    /// Refuse the provider's step `index` with `E_INVALIDARG`, recording
+    /// `violation`.
+    fn refuse(st: &mut State, index: usize, mut violation: Violation) {
         let code = HResult::E_INVALIDARG;
-        if let Some(mut violation) = violation {
-            violation.answered = Some(code);
-            st.violations.push(violation);
-        }
+        violation.answered = Some(code);
         st.refused.push(RefusedStep {
             index,
             code,
-            reason,
+            reason: format!("expected {}, got {}", violation.expected, violation.got),
         });
+        st.violations.push(violation);
+    }
+
+    /// A breach a strict session refuses and a lenient one only records;
+    /// true when the step was refused.
+    fn breach(&self, st: &mut State, index: usize, violation: Violation) -> bool {
+        let strict = self.shared.config.mode == Mode::Strict;
+        if strict {
+            Self::refuse(st, index, violation);
+        } else {
+            st.violations.push(violation);
+        }
+        strict
     }
 
     fn step(&self, index: usize, step: ProviderStep) -> Result<(), Stop> {
@@ -489,7 +501,6 @@ impl WindowsSyncSession {
         total: u32,
     ) -> Result<(), Stop> {
         let call = "ISyncSessionState::OnProgress";
-        let strict = self.shared.config.mode == Mode::Strict;
         let violation = |rule, expected: &str, got: String| Violation {
             rule,
             call,
@@ -509,7 +520,7 @@ impl WindowsSyncSession {
                         "a SYNC_PROVIDER_ROLE and a SYNC_PROGRESS_STAGE",
                         error.to_string(),
                     );
-                    self.refuse(&mut st, index, Some(v), error.to_string());
+                    Self::refuse(&mut st, index, v);
                     return Ok(());
                 }
             };
@@ -521,11 +532,9 @@ impl WindowsSyncSession {
                     "stages in order: detection, enumeration, application",
                     format!("{} after {}", report.stage, current),
                 );
-                if strict {
-                    self.refuse(&mut st, index, Some(v), "a stage out of order".into());
+                if self.breach(&mut st, index, v) {
                     return Ok(());
                 }
-                st.violations.push(v);
             }
             st.stage = Some(st.stage.map_or(report.stage, |s| s.max(report.stage)));
             if report.stage == ProgressStage::ChangeApplication {
@@ -544,11 +553,9 @@ impl WindowsSyncSession {
                         "completed work at most the total",
                         format!("{} of {}", report.completed, report.total),
                     );
-                    if strict {
-                        self.refuse(&mut st, index, Some(v), "completed above total".into());
+                    if self.breach(&mut st, index, v) {
                         return Ok(());
                     }
-                    st.violations.push(v);
                 }
                 report
             }
