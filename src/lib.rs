@@ -191,67 +191,68 @@
 #![cfg_attr(all(windows, feature = "com"), deny(unsafe_code))]
 #![deny(missing_docs)]
 
-mod adapt;
-mod callback;
-mod cancel;
+// The layers, each depending only on those above it:
+//
+//   core          the generation-neutral model (item machine, cancellation,
+//                 rules, callback slot, ids, codes)
+//   sync_mgr      SyncMgr (mobsync.h), re-exported at the crate root
+//   sync_center   Sync Center (syncmgr.h)
+//   windows_sync  Windows Sync (winsync.h)
+//   adapters      a handler of one generation behind a host of another
+//   com           COM on the edge (feature `com`, Windows)
+//
+// ARCHITECTURE.md is the map.
+mod adapters;
 #[cfg(all(windows, feature = "com"))]
 pub mod com;
-mod decode;
-mod error;
-mod events;
-mod guard;
-mod handler;
-mod host;
-mod hresult;
-mod item;
-mod progress;
-mod reporter;
-mod rule;
-mod session;
-mod slot;
+mod core;
 mod sync;
 pub mod sync_center;
+mod sync_mgr;
 pub mod windows_sync;
 
-// --- vocabulary (FACTS.md §A) ---
-mod flags;
-mod ids;
-mod records;
-mod status;
+// --- the public interface ---
 
-pub use adapt::{SyncCenterAsSyncMgr, SyncMgrAsSyncCenter};
-pub use callback::{ModelessAnswer, SyncCallback};
-pub use cancel::{CanContinue, CancelDecision, NotAProgressReply};
-pub use decode::DecodeError;
-pub use error::{CallbackError, FailureCode, HandlerError};
-pub use events::{SessionEvent, SubscriptionId};
-pub use handler::{HandlerAnswer, ItemEnumeration, SyncHandler, WindowHandle};
-pub use host::{Host, HostSnapshot, HostedSession};
-pub use hresult::HResult;
-pub use item::{ItemPhase, ItemViolation};
-pub use progress::{
-    ProgressItem, RawProgressItem, SyncMgrProgress, SyncMgrProgressBuilder, SyncMgrProgressError,
+// The core, shared by every generation.
+pub use self::core::cancel::{CanContinue, CancelDecision, CancelReason, NotAProgressReply};
+pub use self::core::conformance::{ConformanceReport, Mode};
+pub use self::core::decode::DecodeError;
+pub use self::core::error::{CallbackError, FailureCode, HandlerError};
+pub use self::core::hresult::HResult;
+pub use self::core::ids::{ErrorId, Guid, GuidParseError, ItemId, ItemKey};
+pub use self::core::item::{ItemPhase, ItemViolation};
+pub use self::core::progress::ProgressItem;
+pub use self::core::rule::{Rule, Violation};
+pub use self::core::slot::{CallbackSlot, SlotEvent, SlotState, SlotTransition};
+pub use self::core::window::WindowHandle;
+
+// The SyncMgr generation: its two sides, the handler's reporter and the host.
+pub use sync_mgr::callback::{ModelessAnswer, SyncCallback};
+pub use sync_mgr::events::{SessionEvent, SubscriptionId};
+pub use sync_mgr::handler::{HandlerAnswer, ItemEnumeration, SyncHandler};
+pub use sync_mgr::host::{Host, HostSnapshot, HostedSession};
+pub use sync_mgr::progress::{
+    RawProgressItem, SyncMgrProgress, SyncMgrProgressBuilder, SyncMgrProgressError,
 };
-pub use reporter::{Cancelled, ItemReporter, ProgressReporter, ReportError};
-pub use rule::{Rule, Violation};
-pub use session::{
-    CancelReason, ConformanceReport, Driver, ItemSnapshot, LogEntry, Mode, Session, SessionConfig,
-    SessionError, SessionOutcome, SessionPhase, SessionSnapshot, ShowErrorOutcome, SkipOutcome,
+pub use sync_mgr::reporter::{Cancelled, ItemReporter, ProgressReporter, ReportError};
+pub use sync_mgr::session::{
+    Driver, ItemSnapshot, LogEntry, Session, SessionConfig, SessionError, SessionOutcome,
+    SessionPhase, SessionSnapshot, ShowErrorOutcome, SkipOutcome,
 };
-pub use slot::{CallbackSlot, SlotEvent, SlotState, SlotTransition};
-// VOCABULARY RE-EXPORTS START
-pub use flags::{
+// The SyncMgr generation: the numeric vocabulary and records of mobsync.h.
+pub use sync_mgr::flags::{
     ErrorFlags, HandlerFlags, InvokeFlags, ItemFlags, ItemState, LogErrorMask, LogLevel,
     ProgressMask, RegisterFlags, SyncEvent, SyncMgrFlags, SyncModifiers,
 };
-pub use ids::{ErrorId, Guid, GuidParseError, ItemId, ItemKey};
-pub use records::{
+pub use sync_mgr::records::{
     FileTime, HandlerInfo, LogErrorInfo, MAX_SYNCMGRHANDLERNAME, MAX_SYNCMGRITEMNAME,
     RawHandlerInfo, RawLogErrorInfo, RawSyncItem, SIZE_SYNCMGRHANDLERINFO, SIZE_SYNCMGRITEM,
     SIZE_SYNCMGRLOGERRORINFO, SIZE_SYNCMGRPROGRESSITEM, StructSize, SyncItem,
 };
-pub use status::SyncMgrStatus;
-// VOCABULARY RE-EXPORTS END
+pub use sync_mgr::status::SyncMgrStatus;
+
+// Adapters between generations.
+pub use adapters::{SyncCenterAsSyncMgr, SyncMgrAsSyncCenter};
 
 /// Public types that cross threads are `Send + Sync`; checked at compile time.
 const _: () = {

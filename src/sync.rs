@@ -1,11 +1,14 @@
 //! The crate's one door to synchronization primitives.
 //!
-//! Everything that shares state between threads imports from here, so a
-//! model checker (loom) can later be swapped in at one place, as tokio does.
+//! Everything that shares state between threads imports from here — locks,
+//! condition variables, atomics, `Arc`, `OnceLock` and thread-locals — so a
+//! model checker (loom) can be swapped in at one place, as tokio does.
+//! Nothing else in `src/` names `std::sync::atomic` or `parking_lot`.
 
 pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard, RwLock};
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 pub(crate) use std::sync::{Arc, OnceLock};
+pub(crate) use std::thread_local;
 
 /// Keeps `T` on a cache line of its own (128 bytes covers the adjacent-line
 /// prefetcher on x86), so that one thread's writes do not slow down another

@@ -126,7 +126,7 @@ pub(crate) unsafe fn read_text(
     }
     // SAFETY: non-NULL, and the caller guarantees it is terminated.
     let units = unsafe { read_wide_units(method, field, text, MAX_TEXT_UNITS) }?;
-    crate::decode::utf16_to_string(field, &units)
+    crate::core::decode::utf16_to_string(field, &units)
         .map_err(|source| ComError::Decode { method, source })
 }
 
@@ -359,7 +359,7 @@ pub(crate) fn wide(
     field: &'static str,
     text: &str,
 ) -> Result<Vec<u16>, ComError> {
-    crate::decode::check_text_limit(field, text, usize::MAX)
+    crate::core::decode::check_text_limit(field, text, usize::MAX)
         .map_err(|source| ComError::Decode { method, source })?;
     Ok(text.encode_utf16().chain(std::iter::once(0)).collect())
 }

@@ -348,7 +348,8 @@ impl ISyncMgrSyncCallbackAbi_Impl for SyncCenterObject_Impl {
             // most 260 units are read.
             let units =
                 unsafe { read_required_units(METHOD, FIELD, text, MAX_SYNCMGR_PROGRESSTEXT) }?;
-            let text = crate::decode::utf16_to_string(FIELD, &units).map_err(decode(METHOD))?;
+            let text =
+                crate::core::decode::utf16_to_string(FIELD, &units).map_err(decode(METHOD))?;
             Ok(match cb.set_handler_progress_text(&text) {
                 Ok(request) => {
                     // SAFETY: as above.

@@ -3,14 +3,13 @@
 
 mod callback;
 mod handler;
-mod id;
 mod report;
 mod session;
 mod vocab;
 
+pub use crate::core::text_id::{MAX_SYNCMGR_ID, SyncCenterItemId};
 pub use callback::{SessionObject, SyncCenterCallback};
 pub use handler::SyncCenterHandler;
-pub use id::{MAX_SYNCMGR_ID, MAX_SYNCMGR_NAME, MAX_SYNCMGR_PROGRESSTEXT, SyncCenterItemId};
 pub use report::{SyncCenterEvent, SyncCenterHandlerInfo, SyncCenterItem, SyncCenterProgress};
 pub use session::{
     SyncCenterError, SyncCenterEventRecord, SyncCenterItemSnapshot, SyncCenterOutcome,
@@ -18,5 +17,6 @@ pub use session::{
 };
 pub use vocab::{
     CancelRequest, ControlFlags, EventFlags, EventLevel, HandlerCapabilities, HandlerPolicies,
-    HandlerType, ItemCapabilities, ItemPolicies, ProgressStatus, SyncControlFlags, UpdateReason,
+    HandlerType, ItemCapabilities, ItemPolicies, MAX_SYNCMGR_NAME, MAX_SYNCMGR_PROGRESSTEXT,
+    ProgressStatus, SyncControlFlags, UpdateReason,
 };

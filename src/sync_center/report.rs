@@ -1,7 +1,7 @@
 //! The data that crosses Sync Center's interfaces: a progress report, an
 //! event, an item, the handler's description.
 
-use crate::decode::{DecodeError, check_text_limit, utf16_to_string};
+use crate::core::decode::{DecodeError, check_text_limit, utf16_to_string};
 use crate::{ItemPhase, ProgressItem};
 
 use super::{

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::guard::panic_error;
-use crate::rule::Refusal;
+use crate::core::guard::panic_error;
+use crate::core::rule::Refusal;
 use crate::sync::{Arc, Mutex};
 use crate::{
     CallbackError, CanContinue, CancelDecision, CancelReason, ConformanceReport, Guid,
@@ -689,7 +689,7 @@ impl SyncCenterCallback for Endpoint {
         let mut st = session.shared.state.lock();
         session.check_running(&mut st, call, None)?;
         if let Err(error) =
-            crate::decode::check_text_limit("pszProgressText", text, MAX_SYNCMGR_PROGRESSTEXT)
+            crate::core::decode::check_text_limit("pszProgressText", text, MAX_SYNCMGR_PROGRESSTEXT)
         {
             let breach = Breach {
                 rule: Rule::SYNC_CENTER_LIMITS,
@@ -719,7 +719,7 @@ impl SyncCenterCallback for Endpoint {
             // Lenient: recorded above; the event is not logged.
             return Ok(Guid::from_u128(0));
         }
-        let id = crate::ids::fresh_guid();
+        let id = crate::core::ids::fresh_guid();
         st.events.push(SyncCenterEventRecord {
             id,
             event: event.clone(),

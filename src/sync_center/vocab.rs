@@ -7,8 +7,15 @@
 //! same reason a validator cannot reject `_MAX` without rejecting a legal
 //! value (FACTS.md §F.2 #8), and none does.
 
-use crate::flags::{strict_flags, u32_enum};
+use crate::core::enums::{strict_flags, u32_enum};
 use crate::{CancelDecision, ItemPhase};
+
+/// `MAX_SYNCMGR_NAME`: a handler or item name is at most 128 UTF-16 units,
+/// including the terminating NUL.
+pub const MAX_SYNCMGR_NAME: usize = 128;
+/// `MAX_SYNCMGR_PROGRESSTEXT`: progress text is at most 260 UTF-16 units,
+/// including the terminating NUL (§G.7 #40).
+pub const MAX_SYNCMGR_PROGRESSTEXT: usize = 260;
 
 u32_enum! {
     /// `SYNCMGR_PROGRESS_STATUS`: the status a Sync Center handler reports
@@ -133,28 +140,6 @@ u32_enum! {
 impl EventLevel {
     /// `SYNCMGR_EL_MAX`, an alias of `SYNCMGR_EL_ERROR` (3).
     pub const MAX: Self = Self::Error;
-}
-
-/// SyncMgr's `LogError` levels and Sync Center's event levels have the same
-/// three values and meanings.
-impl From<crate::LogLevel> for EventLevel {
-    fn from(level: crate::LogLevel) -> Self {
-        match level {
-            crate::LogLevel::Information => Self::Information,
-            crate::LogLevel::Warning => Self::Warning,
-            crate::LogLevel::Error => Self::Error,
-        }
-    }
-}
-
-impl From<EventLevel> for crate::LogLevel {
-    fn from(level: EventLevel) -> Self {
-        match level {
-            EventLevel::Information => Self::Information,
-            EventLevel::Warning => Self::Warning,
-            EventLevel::Error => Self::Error,
-        }
-    }
 }
 
 strict_flags! {

@@ -1,7 +1,7 @@
 //! [`WindowsSyncCallback`] (`ISyncCallback` + `ISyncCallback2`) and the
 //! data its methods carry.
 
-use crate::decode::DecodeError;
+use crate::core::decode::DecodeError;
 use crate::{CallbackError, FailureCode, ItemPhase, ProgressItem};
 
 use super::{

@@ -6,7 +6,7 @@
 //! sentinels, not actions or policies, so they are associated constants and
 //! do not decode.
 
-use crate::flags::{strict_flags, u32_enum};
+use crate::core::enums::{strict_flags, u32_enum};
 
 u32_enum! {
     /// `SYNC_PROVIDER_ROLE`: which provider a progress report is about.

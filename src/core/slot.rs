@@ -8,10 +8,10 @@ use std::fmt;
 use crate::sync::{
     Arc, AtomicBool, AtomicU64, AtomicUsize, CachePadded, Condvar, Mutex, MutexGuard, Ordering,
 };
-use crate::{
-    CallbackError, CancelDecision, ErrorId, HResult, ItemId, LogErrorInfo, LogLevel,
-    ModelessAnswer, SyncCallback, SyncMgrProgress,
-};
+// The only name the core takes from a generation: the default type of a
+// slot is SyncMgr's callback, so that `CallbackSlot` alone keeps meaning
+// what it has always meant.
+use crate::{CallbackError, SyncCallback};
 
 /// Whether a [`CallbackSlot`] holds a callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,7 +121,7 @@ impl<C: ?Sized> Registration<C> {
     }
 }
 
-thread_local! {
+crate::sync::thread_local! {
     /// Registrations this thread is calling into through the shared path,
     /// innermost last.
     static ACTIVE_CALLS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
@@ -201,7 +201,7 @@ impl Drop for ThreadStripe {
     }
 }
 
-thread_local! {
+crate::sync::thread_local! {
     static THREAD_STRIPE: ThreadStripe = ThreadStripe::claim();
 }
 
@@ -590,60 +590,10 @@ impl<C: ?Sized> fmt::Debug for CallbackSlot<C> {
     }
 }
 
-impl<C: SyncCallback + ?Sized> SyncCallback for CallbackSlot<C> {
-    fn show_properties_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
-        self.call(|cb| cb.show_properties_completed(outcome))?
-    }
-
-    fn prepare_for_sync_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
-        self.call(|cb| cb.prepare_for_sync_completed(outcome))?
-    }
-
-    fn synchronize_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
-        self.call(|cb| cb.synchronize_completed(outcome))?
-    }
-
-    fn show_error_completed(
-        &self,
-        outcome: HResult,
-        retry_items: &[ItemId],
-    ) -> Result<(), CallbackError> {
-        self.call(|cb| cb.show_error_completed(outcome, retry_items))?
-    }
-
-    fn enable_modeless(&self, enable: bool) -> Result<ModelessAnswer, CallbackError> {
-        self.call(|cb| cb.enable_modeless(enable))?
-    }
-
-    fn progress(
-        &self,
-        item: ItemId,
-        progress: Option<&SyncMgrProgress>,
-    ) -> Result<CancelDecision, CallbackError> {
-        self.call(|cb| cb.progress(item, progress))?
-    }
-
-    fn log_error(
-        &self,
-        level: LogLevel,
-        text: &str,
-        info: Option<&LogErrorInfo>,
-    ) -> Result<(), CallbackError> {
-        self.call(|cb| cb.log_error(level, text, info))?
-    }
-
-    fn delete_log_error(&self, error: ErrorId) -> Result<(), CallbackError> {
-        self.call(|cb| cb.delete_log_error(error))?
-    }
-
-    fn establish_connection(&self, connection: Option<&str>) -> Result<(), CallbackError> {
-        self.call(|cb| cb.establish_connection(connection))?
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{CancelDecision, ItemId, SyncMgrProgress};
 
     #[test]
     fn set_transitions_agree_with_the_table() {

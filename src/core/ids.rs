@@ -369,8 +369,7 @@ impl ErrorId {
 /// fresh ids hosts hand out (Sync Center event ids, adapter error ids)
 /// without a random-number dependency.
 pub(crate) fn fresh_guid() -> Guid {
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use crate::sync::{AtomicU64, OnceLock, Ordering};
     use std::time::{SystemTime, UNIX_EPOCH};
     static BASE: OnceLock<u64> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(1);

@@ -17,7 +17,9 @@
 //! assert!(SyncMgrStatus::try_from(9).is_err());
 //! ```
 
-use crate::flags::u32_enum;
+use crate::ItemPhase;
+use crate::core::enums::u32_enum;
+use crate::core::item::ItemViolation;
 
 u32_enum! {
     /// `SYNCMGRSTATUS` (`_tagSYNCMGRSTATUS`): the status of one item.
@@ -61,5 +63,54 @@ impl SyncMgrStatus {
     /// The item is being worked on: `Updating` or `UpdatingIndeterminate`.
     pub const fn is_updating(self) -> bool {
         matches!(self, Self::Updating | Self::UpdatingIndeterminate)
+    }
+}
+
+/// SyncMgr's statuses in the core's item machine: each `SYNCMGRSTATUS` names
+/// one [`ItemPhase`], and every phase but `Disconnected` has its status.
+impl ItemPhase {
+    /// The phase a status names.
+    pub const fn of(status: SyncMgrStatus) -> Self {
+        match status {
+            SyncMgrStatus::Pending => Self::Pending,
+            SyncMgrStatus::Updating => Self::Updating,
+            SyncMgrStatus::UpdatingIndeterminate => Self::UpdatingIndeterminate,
+            SyncMgrStatus::Paused => Self::Paused,
+            SyncMgrStatus::Resuming => Self::Resuming,
+            SyncMgrStatus::Succeeded => Self::Succeeded,
+            SyncMgrStatus::Failed => Self::Failed,
+            SyncMgrStatus::Skipped => Self::Skipped,
+            SyncMgrStatus::Stopped => Self::Stopped,
+            SyncMgrStatus::Deleted => Self::Deleted,
+        }
+    }
+
+    /// The status that names this phase in SyncMgr's vocabulary.
+    ///
+    /// Lossy in one place: `Disconnected` has no `SYNCMGRSTATUS` and maps to
+    /// `Failed`.
+    pub const fn status(self) -> SyncMgrStatus {
+        match self {
+            Self::Pending => SyncMgrStatus::Pending,
+            Self::Updating => SyncMgrStatus::Updating,
+            Self::UpdatingIndeterminate => SyncMgrStatus::UpdatingIndeterminate,
+            Self::Paused => SyncMgrStatus::Paused,
+            Self::Resuming => SyncMgrStatus::Resuming,
+            Self::Succeeded => SyncMgrStatus::Succeeded,
+            Self::Failed => SyncMgrStatus::Failed,
+            Self::Skipped => SyncMgrStatus::Skipped,
+            Self::Stopped => SyncMgrStatus::Stopped,
+            Self::Deleted => SyncMgrStatus::Deleted,
+            Self::Disconnected => SyncMgrStatus::Failed,
+        }
+    }
+
+    /// The transition function: the phase after a report of `reported`.
+    ///
+    /// # Errors
+    ///
+    /// [`ItemViolation`] for the moves the table marks ✗.
+    pub const fn on(self, reported: SyncMgrStatus) -> Result<Self, ItemViolation> {
+        self.to(Self::of(reported))
     }
 }

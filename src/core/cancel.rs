@@ -1,5 +1,7 @@
 //! [`CancelDecision`]: the host's answer to a progress report.
 
+use std::fmt;
+
 use crate::HResult;
 
 /// The host's answer to a progress report: go on, stop this item, or stop
@@ -170,6 +172,31 @@ impl TryFrom<HResult> for CancelDecision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{0} is not a Progress reply (expected S_OK, S_SYNCMGR_CANCELITEM or S_SYNCMGR_CANCELALL)")]
 pub struct NotAProgressReply(pub HResult);
+
+/// Why something was cancelled, for the UI and the log.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CancelReason {
+    /// The user asked.
+    User,
+    /// A deadline passed.
+    Timeout,
+    /// The host is shutting down.
+    Shutdown,
+    /// Anything else, in words.
+    Other(String),
+}
+
+impl fmt::Display for CancelReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::User => f.write_str("cancelled by the user"),
+            Self::Timeout => f.write_str("timed out"),
+            Self::Shutdown => f.write_str("host shutting down"),
+            Self::Other(reason) => f.write_str(reason),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

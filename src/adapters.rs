@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
-use crate::guard::panic_error;
+use crate::core::guard::panic_error;
 
 use crate::sync::{Arc, AtomicBool, Condvar, Mutex, Ordering};
 use crate::sync_center::{
@@ -585,7 +585,7 @@ impl SyncCenterCallback for SyncCenterBridge {
 
     fn report_event(&self, event: &SyncCenterEvent) -> Result<Guid, CallbackError> {
         let level = LogLevel::from(event.level);
-        let id = ErrorId::from_guid(crate::ids::fresh_guid());
+        let id = ErrorId::from_guid(crate::core::ids::fresh_guid());
         let mut info = LogErrorInfo::new().with_error_id(id);
         if let Some(item) = &event.item {
             info = info.with_item_id(self.known(item)?);
@@ -710,5 +710,27 @@ impl SyncHandler for SyncCenterAsSyncMgr {
         }
         self.inner.cancel.lock().skipped.insert(item);
         Ok(())
+    }
+}
+
+/// SyncMgr's `LogError` levels and Sync Center's event levels have the same
+/// three values and meanings.
+impl From<LogLevel> for EventLevel {
+    fn from(level: LogLevel) -> Self {
+        match level {
+            LogLevel::Information => Self::Information,
+            LogLevel::Warning => Self::Warning,
+            LogLevel::Error => Self::Error,
+        }
+    }
+}
+
+impl From<EventLevel> for LogLevel {
+    fn from(level: EventLevel) -> Self {
+        match level {
+            EventLevel::Information => Self::Information,
+            EventLevel::Warning => Self::Warning,
+            EventLevel::Error => Self::Error,
+        }
     }
 }

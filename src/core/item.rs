@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{Rule, SyncMgrStatus};
+use crate::Rule;
 
 /// Where an item is in its life, as its progress reports move it.
 ///
@@ -104,42 +104,6 @@ impl ItemPhase {
         }
     }
 
-    /// The phase a status names.
-    pub const fn of(status: SyncMgrStatus) -> Self {
-        match status {
-            SyncMgrStatus::Pending => Self::Pending,
-            SyncMgrStatus::Updating => Self::Updating,
-            SyncMgrStatus::UpdatingIndeterminate => Self::UpdatingIndeterminate,
-            SyncMgrStatus::Paused => Self::Paused,
-            SyncMgrStatus::Resuming => Self::Resuming,
-            SyncMgrStatus::Succeeded => Self::Succeeded,
-            SyncMgrStatus::Failed => Self::Failed,
-            SyncMgrStatus::Skipped => Self::Skipped,
-            SyncMgrStatus::Stopped => Self::Stopped,
-            SyncMgrStatus::Deleted => Self::Deleted,
-        }
-    }
-
-    /// The status that names this phase in SyncMgr's vocabulary.
-    ///
-    /// Lossy in one place: `Disconnected` has no `SYNCMGRSTATUS` and maps to
-    /// `Failed`.
-    pub const fn status(self) -> SyncMgrStatus {
-        match self {
-            Self::Pending => SyncMgrStatus::Pending,
-            Self::Updating => SyncMgrStatus::Updating,
-            Self::UpdatingIndeterminate => SyncMgrStatus::UpdatingIndeterminate,
-            Self::Paused => SyncMgrStatus::Paused,
-            Self::Resuming => SyncMgrStatus::Resuming,
-            Self::Succeeded => SyncMgrStatus::Succeeded,
-            Self::Failed => SyncMgrStatus::Failed,
-            Self::Skipped => SyncMgrStatus::Skipped,
-            Self::Stopped => SyncMgrStatus::Stopped,
-            Self::Deleted => SyncMgrStatus::Deleted,
-            Self::Disconnected => SyncMgrStatus::Failed,
-        }
-    }
-
     /// True for the six finished phases.
     pub const fn is_terminal(self) -> bool {
         matches!(
@@ -161,15 +125,6 @@ impl ItemPhase {
     /// True once the item has been reported at all (it left `Pending`).
     pub const fn has_started(self) -> bool {
         !matches!(self, Self::Pending)
-    }
-
-    /// The transition function: the phase after a report of `reported`.
-    ///
-    /// # Errors
-    ///
-    /// [`ItemViolation`] for the moves the table marks ✗.
-    pub const fn on(self, reported: SyncMgrStatus) -> Result<Self, ItemViolation> {
-        self.to(Self::of(reported))
     }
 
     /// The transition function in the generation-neutral vocabulary: the
@@ -225,9 +180,18 @@ impl ItemPhase {
 
 impl fmt::Display for ItemPhase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Disconnected => f.write_str("disconnected"),
-            other => other.status().fmt(f),
-        }
+        f.write_str(match self {
+            Self::Pending => "pending",
+            Self::Updating => "updating",
+            Self::UpdatingIndeterminate => "updating (indeterminate)",
+            Self::Paused => "paused",
+            Self::Resuming => "resuming",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+            Self::Stopped => "stopped",
+            Self::Deleted => "deleted",
+            Self::Disconnected => "disconnected",
+        })
     }
 }

@@ -37,9 +37,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::decode::{DecodeError, check_text_limit, utf16z_buffer_to_string};
-use crate::flags::{ErrorFlags, HandlerFlags, ItemFlags, ItemState, LogErrorMask};
-use crate::ids::{ErrorId, Guid, ItemId};
+use crate::core::decode::{DecodeError, check_text_limit, utf16z_buffer_to_string};
+use crate::core::ids::{ErrorId, Guid, ItemId};
+use crate::sync_mgr::flags::{ErrorFlags, HandlerFlags, ItemFlags, ItemState, LogErrorMask};
 
 /// `MAX_SYNCMGRITEMNAME` (128): the length of `SYNCMGRITEM.wszItemName` in
 /// UTF-16 units, **including** the terminating NUL, so a name has at most

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::{
     ErrorId, Guid, HResult, HandlerError, HandlerInfo, ItemId, SyncCallback, SyncItem,
-    SyncMgrFlags, SyncMgrStatus,
+    SyncMgrFlags, SyncMgrStatus, WindowHandle,
 };
 
 /// A handler's yes or no to `Initialize` or `PrepareForSync`.
@@ -69,18 +69,6 @@ impl ItemEnumeration {
             HResult::S_OK
         }
     }
-}
-
-/// An opaque parent window handle (`HWND`), carried through to the handler.
-///
-/// The portable core never looks inside it; [`WindowHandle::NONE`] is the
-/// null window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct WindowHandle(pub isize);
-
-impl WindowHandle {
-    /// No parent window.
-    pub const NONE: Self = Self(0);
 }
 
 /// The handler side of SyncMgr: what a host asks of a handler.

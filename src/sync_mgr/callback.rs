@@ -2,7 +2,7 @@
 //! (`ISyncMgrSynchronizeCallback`, FACTS.md §A.4, §E.2).
 
 use crate::{
-    CallbackError, CancelDecision, ErrorId, HResult, ItemId, LogErrorInfo, LogLevel,
+    CallbackError, CallbackSlot, CancelDecision, ErrorId, HResult, ItemId, LogErrorInfo, LogLevel,
     SyncMgrProgress,
 };
 
@@ -196,6 +196,59 @@ pub trait SyncCallback: Send + Sync {
     fn establish_connection(&self, connection: Option<&str>) -> Result<(), CallbackError> {
         let _ = connection;
         Err(CallbackError::Failed(crate::FailureCode::E_NOTIMPL))
+    }
+}
+
+/// A slot is itself a callback: each call is dispatched to the callback it
+/// holds, or refused with [`CallbackError::NoCallback`] when it is empty.
+impl<C: SyncCallback + ?Sized> SyncCallback for CallbackSlot<C> {
+    fn show_properties_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
+        self.call(|cb| cb.show_properties_completed(outcome))?
+    }
+
+    fn prepare_for_sync_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
+        self.call(|cb| cb.prepare_for_sync_completed(outcome))?
+    }
+
+    fn synchronize_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
+        self.call(|cb| cb.synchronize_completed(outcome))?
+    }
+
+    fn show_error_completed(
+        &self,
+        outcome: HResult,
+        retry_items: &[ItemId],
+    ) -> Result<(), CallbackError> {
+        self.call(|cb| cb.show_error_completed(outcome, retry_items))?
+    }
+
+    fn enable_modeless(&self, enable: bool) -> Result<ModelessAnswer, CallbackError> {
+        self.call(|cb| cb.enable_modeless(enable))?
+    }
+
+    fn progress(
+        &self,
+        item: ItemId,
+        progress: Option<&SyncMgrProgress>,
+    ) -> Result<CancelDecision, CallbackError> {
+        self.call(|cb| cb.progress(item, progress))?
+    }
+
+    fn log_error(
+        &self,
+        level: LogLevel,
+        text: &str,
+        info: Option<&LogErrorInfo>,
+    ) -> Result<(), CallbackError> {
+        self.call(|cb| cb.log_error(level, text, info))?
+    }
+
+    fn delete_log_error(&self, error: ErrorId) -> Result<(), CallbackError> {
+        self.call(|cb| cb.delete_log_error(error))?
+    }
+
+    fn establish_connection(&self, connection: Option<&str>) -> Result<(), CallbackError> {
+        self.call(|cb| cb.establish_connection(connection))?
     }
 }
 

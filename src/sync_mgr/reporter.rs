@@ -22,7 +22,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::session::index::IdIndex;
+use crate::core::id_index::IdIndex;
 use crate::sync::{Arc, AtomicBool, AtomicU32, OnceLock, Ordering, RwLock};
 use crate::{
     CallbackError, CallbackSlot, CancelDecision, HandlerError, ItemId, ItemPhase, ItemViolation,

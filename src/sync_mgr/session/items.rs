@@ -35,7 +35,7 @@
 use crate::sync::{AtomicU32, AtomicU64, OnceLock, Ordering};
 use crate::{ItemId, ItemPhase};
 
-use super::index::IdIndex;
+use crate::core::id_index::IdIndex;
 
 const PHASE: u32 = 0b1111;
 const BUSY: u32 = 1 << 4;

@@ -1,24 +1,17 @@
-//! [`SyncCenterItemId`]: Sync Center's string item ids, and the limits of
-//! FACTS.md §B.1.
+//! [`SyncCenterItemId`]: the string item id of the core's [`ItemKey`](crate::ItemKey)
+//! (Sync Center names items by string), and its GUID mapping.
 
 use std::fmt;
 use std::str::FromStr;
 
 use uuid::Uuid;
 
-use crate::decode::{DecodeError, check_text_limit, utf16_to_string};
+use crate::core::decode::{DecodeError, check_text_limit, utf16_to_string};
 use crate::{Guid, ItemId};
 
 /// `MAX_SYNCMGR_ID`: an item or handler id is at most 64 UTF-16 units,
 /// including the terminating NUL (§G.7 #40).
 pub const MAX_SYNCMGR_ID: usize = 64;
-/// `MAX_SYNCMGR_NAME`: a handler or item name is at most 128 UTF-16 units,
-/// including the terminating NUL.
-pub const MAX_SYNCMGR_NAME: usize = 128;
-/// `MAX_SYNCMGR_PROGRESSTEXT`: progress text is at most 260 UTF-16 units,
-/// including the terminating NUL (§G.7 #40).
-pub const MAX_SYNCMGR_PROGRESSTEXT: usize = 260;
-
 /// The namespace of the name-based ids [`SyncCenterItemId::to_item_id`]
 /// derives for ids that are not GUIDs (a fixed, random UUID of this crate).
 const ITEM_ID_NAMESPACE: Uuid = Uuid::from_u128(0x5d0c_1f2e_8a47_4b39_9e61_a3c4_7f20_b815);

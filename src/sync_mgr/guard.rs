@@ -2,9 +2,9 @@
 //! method into that method's error, so no handler panic unwinds into a
 //! session.
 
-use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::core::guard::panic_error;
 use crate::sync::Arc;
 use crate::{
     ErrorId, Guid, HandlerAnswer, HandlerError, HandlerInfo, ItemEnumeration, ItemId, SyncCallback,
@@ -36,16 +36,6 @@ impl PanicGuard {
         catch_unwind(AssertUnwindSafe(f))
             .unwrap_or_else(|payload| Err(panic_error(name, &*payload)))
     }
-}
-
-/// The error for a panic in `call`, with the panic's message when it has one.
-pub(crate) fn panic_error(call: &str, payload: &(dyn Any + Send)) -> HandlerError {
-    let message = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a panic without a message");
-    HandlerError::failed(format!("handler panicked in {call}: {message}"))
 }
 
 impl SyncHandler for PanicGuard {
@@ -108,29 +98,5 @@ impl SyncHandler for PanicGuard {
 
     fn show_error(&self, parent: WindowHandle, error: ErrorId) -> Result<(), HandlerError> {
         self.call("ShowError", || self.inner.show_error(parent, error))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn panic_payloads_become_messages() {
-        let text: Box<dyn Any + Send> = Box::new("boom");
-        let owned: Box<dyn Any + Send> = Box::new(String::from("boom 2"));
-        let other: Box<dyn Any + Send> = Box::new(7_u8);
-        assert_eq!(
-            panic_error("Synchronize", &*text),
-            HandlerError::failed("handler panicked in Synchronize: boom")
-        );
-        assert_eq!(
-            panic_error("Synchronize", &*owned),
-            HandlerError::failed("handler panicked in Synchronize: boom 2")
-        );
-        assert_eq!(
-            panic_error("Synchronize", &*other),
-            HandlerError::failed("handler panicked in Synchronize: a panic without a message")
-        );
     }
 }

@@ -51,9 +51,9 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread::{self, JoinHandle};
 
-use crate::guard::panic_error;
-use crate::session::{ModelessArbiter, finished_of, mean_fraction};
+use crate::core::guard::panic_error;
 use crate::sync::{Arc, Mutex};
+use crate::sync_mgr::session::{ModelessArbiter, finished_of, mean_fraction};
 use crate::{
     CancelReason, Session, SessionConfig, SessionOutcome, SessionPhase, SessionSnapshot,
     SyncHandler,
