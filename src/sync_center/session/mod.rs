@@ -1,5 +1,9 @@
 //! [`SyncCenterSession`]: a strict (or lenient) Sync Center host for one
 //! handler, on the core item machine and cancellation model.
+//!
+//! `vocab.rs` holds its public vocabulary (outcomes, errors, snapshots) and
+//! `endpoint.rs` the `ISyncMgrSyncCallback` the handler reports to; this
+//! file holds the session, its locked state and the checks it shares.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -9,94 +13,23 @@ use crate::core::guard::panic_error;
 use crate::core::rule::Refusal;
 use crate::sync::{Arc, Mutex};
 use crate::{
-    CallbackError, CanContinue, CancelDecision, CancelReason, ConformanceReport, Guid,
-    HandlerError, ItemKey, ItemPhase, Mode, Rule, Violation, WindowHandle,
+    CallbackError, CanContinue, CancelDecision, CancelReason, ConformanceReport, ItemKey,
+    ItemPhase, Mode, Rule, Violation, WindowHandle,
 };
 
 use super::{
-    CancelRequest, MAX_SYNCMGR_PROGRESSTEXT, ProgressStatus, SessionObject, SyncCenterCallback,
-    SyncCenterEvent, SyncCenterHandler, SyncCenterItem, SyncCenterItemId, SyncCenterProgress,
+    CancelRequest, ProgressStatus, SyncCenterCallback, SyncCenterHandler, SyncCenterItem,
+    SyncCenterItemId, SyncCenterProgress,
 };
 
-/// A misuse of the [`SyncCenterSession`] API by the host program itself.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SyncCenterError {
-    /// The item is not in the session.
-    #[error("item \"{0}\" is not in this session")]
-    UnknownItem(SyncCenterItemId),
-    /// The item was named twice in the session's item set.
-    #[error("item \"{0}\" is named twice")]
-    DuplicateItem(SyncCenterItemId),
-    /// A session runs its handler once.
-    #[error("this session has already run")]
-    AlreadyRun,
-}
+mod endpoint;
+mod vocab;
 
-/// How a Sync Center session ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SyncCenterOutcome {
-    /// `Synchronize` returned `S_OK` and no cancel-all was requested.
-    Completed,
-    /// `Synchronize` returned after a cancel-all.
-    Cancelled(CancelReason),
-    /// `Synchronize` failed (or panicked).
-    HandlerFailed(HandlerError),
-}
-
-/// One item, as the host sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyncCenterItemSnapshot {
-    /// The item.
-    pub id: SyncCenterItemId,
-    /// Where it is in the core item machine.
-    pub phase: ItemPhase,
-    /// The last status accepted from the handler (or set by the host when it
-    /// marked the item failed), exactly as Sync Center names it.
-    pub status: Option<ProgressStatus>,
-    /// The last meaningful `(uCurrentStep, uMaxStep)`.
-    pub steps: Option<(u32, u32)>,
-    /// The last progress text.
-    pub text: Option<String>,
-    /// The item's own cancel request, if any (cancel-all is on the session).
-    pub cancel: Option<CancelReason>,
-    /// The handler has been told to cancel this item (by a cancel request or
-    /// a `CanContinue` answer of `S_FALSE`).
-    pub cancel_signalled: bool,
-    /// The handler acknowledged a cancel with `SYNCMGR_PS_CANCELED`.
-    pub acknowledged: bool,
-    /// The host finished the item: the handler left it open (§G.7 #51), or a
-    /// report after a terminal one was refused and the item marked failed
-    /// (§G.7 #41).
-    pub finished_by_host: bool,
-}
-
-/// A point-in-time copy of a Sync Center session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyncCenterSnapshot {
-    /// Every item of the session, in the order they joined it.
-    pub items: Vec<SyncCenterItemSnapshot>,
-    /// The text of `SetHandlerProgressText`.
-    pub handler_text: Option<String>,
-    /// The sticky cancel-all, if requested.
-    pub cancel_all: Option<CancelReason>,
-    /// The handler called `ReportManualSync`.
-    pub manual_sync: bool,
-    /// Objects handed over with `AddIUnknownToSession`.
-    pub objects: usize,
-    /// `Synchronize` has returned.
-    pub finished: bool,
-}
-
-/// An event the handler reported, with the id the host gave it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyncCenterEventRecord {
-    /// The fresh id answered through `pguidEventID`.
-    pub id: Guid,
-    /// The event.
-    pub event: SyncCenterEvent,
-}
+use endpoint::Endpoint;
+pub use vocab::{
+    SyncCenterError, SyncCenterEventRecord, SyncCenterItemSnapshot, SyncCenterOutcome,
+    SyncCenterSnapshot,
+};
 
 struct ItemRecord {
     id: SyncCenterItemId,
@@ -670,167 +603,5 @@ impl SyncCenterSession {
             };
             record.finished_by_host = true;
         }
-    }
-}
-
-/// The session's `ISyncMgrSyncCallback`.
-struct Endpoint {
-    session: SyncCenterSession,
-}
-
-impl SyncCenterCallback for Endpoint {
-    fn report_progress(&self, report: &SyncCenterProgress) -> Result<CancelRequest, CallbackError> {
-        self.session.report_progress(report)
-    }
-
-    fn set_handler_progress_text(&self, text: &str) -> Result<CancelRequest, CallbackError> {
-        let call = "SetHandlerProgressText";
-        let session = &self.session;
-        let mut st = session.shared.state.lock();
-        session.check_running(&mut st, call, None)?;
-        if let Err(error) =
-            crate::core::decode::check_text_limit("pszProgressText", text, MAX_SYNCMGR_PROGRESSTEXT)
-        {
-            let breach = Breach {
-                rule: Rule::SYNC_CENTER_LIMITS,
-                call,
-                item: None,
-                expected: "at most 259 UTF-16 units without a NUL",
-                got: error.to_string(),
-            };
-            return Err(SyncCenterSession::refuse(
-                &mut st,
-                &breach,
-                Refusal::InvalidArgument,
-            ));
-        }
-        st.handler_text = Some(text.to_owned());
-        Ok(st.handler_request())
-    }
-
-    fn report_event(&self, event: &SyncCenterEvent) -> Result<Guid, CallbackError> {
-        let call = "ReportEvent";
-        let session = &self.session;
-        let mut st = session.shared.state.lock();
-        session.check_running(&mut st, call, event.item.as_ref())?;
-        if let Some(item) = &event.item
-            && session.session_item(&mut st, call, item)?.is_none()
-        {
-            // Lenient: recorded above; the event is not logged.
-            return Ok(Guid::from_u128(0));
-        }
-        let id = crate::core::ids::fresh_guid();
-        st.events.push(SyncCenterEventRecord {
-            id,
-            event: event.clone(),
-        });
-        Ok(id)
-    }
-
-    fn can_continue(&self, item: Option<&SyncCenterItemId>) -> Result<CanContinue, CallbackError> {
-        self.session.can_continue(item)
-    }
-
-    fn query_for_additional_items(&self) -> Result<Vec<SyncCenterItemId>, CallbackError> {
-        let session = &self.session;
-        let mut st = session.shared.state.lock();
-        session.check_running(&mut st, "QueryForAdditionalItems", None)?;
-        Ok(std::mem::take(&mut st.additional))
-    }
-
-    fn add_item_to_session(&self, item: &SyncCenterItemId) -> Result<(), CallbackError> {
-        let call = "AddItemToSession";
-        let session = &self.session;
-        let mut st = session.shared.state.lock();
-        session.check_running(&mut st, call, Some(item))?;
-        if st.index.contains_key(item) {
-            let breach = Breach {
-                rule: Rule::SESSION_ITEM_CHANGES,
-                call,
-                item: Some(item),
-                expected: "an item not yet in the session",
-                got: "an item already in the session".into(),
-            };
-            return Err(SyncCenterSession::refuse(
-                &mut st,
-                &breach,
-                Refusal::InvalidArgument,
-            ));
-        }
-        st.add_item(item.clone());
-        Ok(())
-    }
-
-    fn add_object_to_session(&self, object: SessionObject) -> Result<(), CallbackError> {
-        let session = &self.session;
-        let mut st = session.shared.state.lock();
-        session.check_running(&mut st, "AddIUnknownToSession", None)?;
-        st.objects += 1;
-        drop(st);
-        drop(object);
-        Ok(())
-    }
-
-    fn propose_item(&self, item: &SyncCenterItem) -> Result<(), CallbackError> {
-        let call = "ProposeItem";
-        let session = &self.session;
-        let mut st = session.shared.state.lock();
-        let id = item.id();
-        session.check_running(&mut st, call, Some(id))?;
-        if st.index.contains_key(id) || st.proposed.contains_key(id) {
-            let breach = Breach {
-                rule: Rule::SESSION_ITEM_CHANGES,
-                call,
-                item: Some(id),
-                expected: "an item that does not exist yet",
-                got: "an existing item".into(),
-            };
-            return Err(SyncCenterSession::refuse(
-                &mut st,
-                &breach,
-                Refusal::InvalidArgument,
-            ));
-        }
-        st.proposed.insert(id.clone(), item.clone());
-        Ok(())
-    }
-
-    fn commit_item(&self, item: &SyncCenterItemId) -> Result<(), CallbackError> {
-        let call = "CommitItem";
-        let session = &self.session;
-        let mut st = session.shared.state.lock();
-        session.check_running(&mut st, call, Some(item))?;
-        let problem = if st.index.contains_key(item) {
-            Some("an item already in the session")
-        } else if !st.proposed.contains_key(item) {
-            Some("an item that was never proposed")
-        } else {
-            None
-        };
-        if let Some(got) = problem {
-            let breach = Breach {
-                rule: Rule::SESSION_ITEM_CHANGES,
-                call,
-                item: Some(item),
-                expected: "a proposed item not yet in the session",
-                got: got.into(),
-            };
-            return Err(SyncCenterSession::refuse(
-                &mut st,
-                &breach,
-                Refusal::InvalidArgument,
-            ));
-        }
-        st.proposed.remove(item);
-        st.add_item(item.clone());
-        Ok(())
-    }
-
-    fn report_manual_sync(&self) -> Result<(), CallbackError> {
-        let session = &self.session;
-        let mut st = session.shared.state.lock();
-        session.check_running(&mut st, "ReportManualSync", None)?;
-        st.manual_sync = true;
-        Ok(())
     }
 }
