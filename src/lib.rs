@@ -14,6 +14,12 @@
 //! crate's choice is written next to the code that makes it (rule numbers
 //! such as "§G.1 #8" refer to the project's protocol fact sheet).
 //!
+//! The source is layered — a generation-neutral core, the three
+//! generations on it, adapters between them and COM on the edge — and
+//! [`ARCHITECTURE.md`](https://docs.rs/crate/syncmgr/latest/source/ARCHITECTURE.md)
+//! maps it: which way the layers depend, the path of one progress report
+//! file by file, and where each rule is enforced.
+//!
 //! # The vocabulary
 //!
 //! | name | kind | what it is |
