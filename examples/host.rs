@@ -373,10 +373,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let host = Host::new();
     let strict = SessionConfig::default();
-    let lenient = SessionConfig {
-        mode: Mode::Lenient,
-        ..SessionConfig::default()
-    };
+    let lenient = SessionConfig::new(Mode::Lenient);
     let hosted: Vec<HostedSession> = vec![
         host.spawn(strict.clone(), Arc::new(fast)),
         host.spawn(strict, Arc::new(slow)),

@@ -322,10 +322,10 @@ fn wait(rx: &Mutex<Receiver<()>>) {
 #[test]
 fn the_modeless_grant_is_exclusive_across_sessions() {
     within(20, "modeless arbitration", || {
-        let config = SessionConfig {
-            flags: SyncMgrFlags::new(SyncEvent::Manual, SyncModifiers::MAY_BOTHER_USER),
-            ..SessionConfig::default()
-        };
+        let config = SessionConfig::default().with_flags(SyncMgrFlags::new(
+            SyncEvent::Manual,
+            SyncModifiers::MAY_BOTHER_USER,
+        ));
         let (log, answers): (Log, _) = mpsc::channel();
         let (a_holds, a_holds_rx) = signal();
         let (b_refused, b_refused_rx) = signal();

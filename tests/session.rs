@@ -514,7 +514,7 @@ struct SkipRun {
 /// delivered, the handler's worker (played by the same thread, so the order
 /// is fixed) reports `UPDATING 5/10` for item 1 when `misbehave`, finishes
 /// item 1 as skipped and item 2 as succeeded, and completes; the host
-/// finishes the never-started item 3.
+/// finishes the never-started item 3 as skipped.
 fn skip_while_synchronize_is_pending(mode: Mode, misbehave: bool) -> SkipRun {
     let session = Session::new(config(mode));
     let s = session.clone();
@@ -566,7 +566,7 @@ fn skip_inside_the_synchronize_window_is_delivered() {
         run.handler
             .called(&Call::SetItemStatus(item(1), SyncMgrStatus::Skipped))
     );
-    assert_eq!(phases(&run.session), [Skipped, Succeeded, Stopped]);
+    assert_eq!(phases(&run.session), [Skipped, Succeeded, Skipped]);
     assert!(snapshot_of(&run.session, item(1)).skipped);
     assert_eq!(finished_by_host(&run.session), [false, false, true]);
     assert_eq!(rules(&run.session), []);
@@ -582,7 +582,7 @@ fn updating_after_a_skip_is_rule_18_strict() {
     assert_eq!(rules(&run.session), [Rule::SKIP_WINDOW]);
     // Refused, so not applied.
     assert_eq!(snapshot_of(&run.session, item(1)).value, Some(0));
-    assert_eq!(phases(&run.session), [Skipped, Succeeded, Stopped]);
+    assert_eq!(phases(&run.session), [Skipped, Succeeded, Skipped]);
 }
 
 #[test]
@@ -595,7 +595,7 @@ fn updating_after_a_skip_is_rule_18_lenient() {
     assert_eq!(run.session.violations()[0].answered, None);
     // Tolerated, so applied.
     assert_eq!(snapshot_of(&run.session, item(1)).value, Some(5));
-    assert_eq!(phases(&run.session), [Skipped, Succeeded, Stopped]);
+    assert_eq!(phases(&run.session), [Skipped, Succeeded, Skipped]);
 }
 
 /// The handler has received `SetItemStatus(SKIPPED)` as soon as the call
@@ -658,8 +658,9 @@ fn skip_during_prepare_is_queued_and_delivered_after_it_returns() {
     let skip = position(&Call::SetItemStatus(item(1), SyncMgrStatus::Skipped));
     assert!(position(&Call::PrepareForSync(items(2))) < skip);
     assert!(skip < position(&Call::Synchronize));
-    // The fake never starts a skipped item; the host finishes it.
-    assert_eq!(phases(&session), [Stopped, Succeeded]);
+    // The fake never starts a skipped item; the host finishes it as
+    // skipped (#16 (b)).
+    assert_eq!(phases(&session), [Skipped, Succeeded]);
     assert_eq!(finished_by_host(&session), [true, false]);
     assert_eq!(rules(&session), []);
 }
@@ -1327,11 +1328,9 @@ fn modeless_session(mode: Mode, may_bother_user: bool) -> Session {
     } else {
         SyncModifiers::empty()
     };
-    Session::new(SessionConfig {
-        mode,
-        flags: SyncMgrFlags::new(SyncEvent::Manual, modifiers),
-        ..SessionConfig::default()
-    })
+    Session::new(
+        SessionConfig::new(mode).with_flags(SyncMgrFlags::new(SyncEvent::Manual, modifiers)),
+    )
 }
 
 /// A handler that asks for a dialog in PrepareForSync and in Synchronize,

@@ -131,6 +131,9 @@ enum Answer {
     Done,
     /// `cancel_item` named an item the session does not know.
     UnknownItem,
+    /// `cancel_item` named an item that already finished: history is not
+    /// rewritten.
+    ItemFinished,
 }
 
 /// One recorded violation, as far as the model predicts it.
@@ -286,6 +289,7 @@ impl Model {
                 Ok(answer) | Err(answer) => answer,
             },
             Step::CancelItem(item) => match self.items.get_mut(item) {
+                Some(record) if terminal(record.phase) => Answer::ItemFinished,
                 Some(record) => {
                     record.cancel = true;
                     Answer::Done
@@ -294,6 +298,11 @@ impl Model {
             },
             Step::CancelAll => {
                 self.cancel_all = true;
+                // Cancel-all reaches the items still running; finished ones
+                // keep how they ended.
+                for record in self.items.iter_mut().filter(|r| !terminal(r.phase)) {
+                    record.cancel = true;
+                }
                 Answer::Done
             }
             Step::Complete(code) => self.complete(code),
@@ -374,7 +383,15 @@ impl Model {
         }
         let decision = self.decision(index);
         let old = self.items[index].clone();
-        if !old.started && self.told_all {
+        if !old.started && self.cancel_all && !self.told_all {
+            // §G.3 #23 as the crate states it: the calling thread was not
+            // told yet, so opening the item is no breach. Answered CANCELALL,
+            // not applied, not recorded, in both modes.
+            return Ok(self.tell(index, decision));
+        }
+        let acknowledges =
+            old.told && report.is_some_and(|r| r.status.map(phase_of).is_some_and(terminal));
+        if !old.started && self.told_all && !acknowledges {
             // §G.3 #23, for a poll as for a report. CANCELALL was answered,
             // so it is still pending: a strict host answers it again and
             // leaves the call unapplied (the item stays new); a lenient one
@@ -393,7 +410,9 @@ impl Model {
             self.open(index);
             return Ok(self.tell(index, decision));
         };
-        if !old.started && report.status.map(phase_of).is_some_and(terminal) {
+        // An item whose opening call was answered a cancel may acknowledge
+        // with a terminal first report.
+        if !old.started && !old.told && report.status.map(phase_of).is_some_and(terminal) {
             self.breach(20, Some(id), HResult::E_INVALIDARG)?;
         }
         // §G.3 #22: only after a call naming this item was answered a cancel.
@@ -431,6 +450,14 @@ impl Model {
                 None
             }
         };
+        // #61: after a terminal status only a move to FAILED applies; a
+        // status-less report that would change the record is a breach.
+        if terminal(old.phase) && next.is_none() {
+            if report.status.is_none() && (report.value.is_some() || report.max.is_some()) {
+                self.breach(61, Some(id), HResult::E_ACCESSDENIED)?;
+            }
+            return Ok(self.tell(index, decision));
+        }
         // §G.3 #27: warned, never refused, in both modes.
         let warn = |breaches: &mut Vec<Breach>| {
             breaches.push(Breach {
@@ -508,6 +535,9 @@ fn run_script(handler: &Fake, script: &[Step], session: &Session) -> Vec<Answer>
                     Err(SessionError::UnknownItem(id)) if id == item_id(item) => {
                         Answer::UnknownItem
                     }
+                    Err(SessionError::ItemFinished(id)) if id == item_id(item) => {
+                        Answer::ItemFinished
+                    }
                     Err(other) => panic!("cancel_item({item}) failed with {other}"),
                 }
             }
@@ -560,13 +590,12 @@ fn predict(items: usize, script: &[Step], mode: Mode) -> Observed {
         answers.push(model.complete(HResult::S_OK));
     }
     model.finalize();
-    let cancel_all = model.cancel_all;
     Observed {
         answers,
         breaches: model.breaches,
         phases: model.items.iter().map(|r| r.phase).collect(),
         values: model.items.iter().map(|r| (r.value, r.max)).collect(),
-        cancelled: model.items.iter().map(|r| r.cancel || cancel_all).collect(),
+        cancelled: model.items.iter().map(|r| r.cancel).collect(),
         finished_by_host: model.items.iter().map(|r| r.finished_by_host).collect(),
         started_events: model.items.iter().map(|r| usize::from(r.started)).collect(),
         finished_events: model.items.iter().map(|r| r.finished.clone()).collect(),
@@ -1032,9 +1061,11 @@ fn a_new_item_after_cancel_all_breaks_only_23() {
     check(2, &script, Mode::Strict).unwrap();
 }
 
-/// §G.3 #23 in a strict host: the new item's report, and the STOPPED after
-/// it, are answered CANCELALL (recorded so) and not applied — the item
-/// stays new, so the host stops it at the end.
+/// §G.3 #23 in a strict host: the told thread's report opening item 1 is
+/// answered CANCELALL (recorded so) and not applied; the STOPPED after it
+/// acknowledges that answer and is applied. Item 0, whose poll came before
+/// the thread was told, is answered CANCELALL without a record, never
+/// opens, and the host stops it at the end (#16 (a)).
 #[test]
 fn a_strict_host_answers_23_with_cancel_all() {
     let script = [
@@ -1062,10 +1093,11 @@ fn a_strict_host_answers_23_with_cancel_all() {
         item: Some(item_id(1)),
         answered: Some(HResult::S_SYNCMGR_CANCELALL),
     };
-    assert_eq!(got.breaches, [breach; 3], "every call on the new item");
-    assert_eq!(got.values[1], (None, None), "nothing applied");
-    assert_eq!(got.started_events, [1, 0], "item 1 never started");
-    assert_eq!(got.finished_events[1], [(Stopped, true)]);
+    assert_eq!(got.breaches, [breach], "only the told thread's new item");
+    assert_eq!(got.values[1], (None, None), "UPDATING not applied");
+    assert_eq!(got.started_events, [0, 1], "item 0 never opened");
+    assert_eq!(got.finished_events[0], [(Stopped, true)]);
+    assert_eq!(got.finished_events[1], [(Stopped, false)], "acknowledged");
     check(2, &script, Mode::Strict).unwrap();
 }
 

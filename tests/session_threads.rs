@@ -40,7 +40,8 @@ use common::within;
 use support::{Fake, config};
 use syncmgr::{
     CallbackSlot, CancelDecision, CancelReason, HResult, ItemId, ItemPhase, Mode, Session,
-    SessionEvent, SessionOutcome, SessionSnapshot, SyncCallback, SyncMgrProgress, SyncMgrStatus,
+    SessionError, SessionEvent, SessionOutcome, SessionSnapshot, SyncCallback, SyncMgrProgress,
+    SyncMgrStatus,
 };
 
 /// `ItemFinished` events per item: the status and whether the host finished it.
@@ -291,10 +292,12 @@ fn user(session: &Session, threads: &Threads, rng: &mut Rng) {
     let cancels = rng.below(ITEMS as u64 / 2);
     for _ in 0..cancels {
         let index = rng.below(ITEMS as u64) as usize;
-        session
-            .cancel_item(item_id(index), CancelReason::User)
-            .expect("a known item");
-        threads.user.cancelled[index].store(true, Ordering::SeqCst);
+        match session.cancel_item(item_id(index), CancelReason::User) {
+            Ok(()) => threads.user.cancelled[index].store(true, Ordering::SeqCst),
+            // Finished items are not cancelled after the fact (#16 (c)).
+            Err(SessionError::ItemFinished(id)) if id == item_id(index) => {}
+            Err(other) => panic!("cancel_item({index}): {other}"),
+        }
         pause(rng);
     }
     session.cancel_all(CancelReason::User);

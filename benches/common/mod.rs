@@ -91,10 +91,9 @@ impl Running {
             reporter: ProgressReporter::new(),
             count,
         });
-        let session = Session::new(SessionConfig {
-            completion_timeout: Duration::from_secs(24 * 60 * 60),
-            ..SessionConfig::default()
-        });
+        let session = Session::new(
+            SessionConfig::default().with_completion_timeout(Duration::from_secs(24 * 60 * 60)),
+        );
         let mut driver = session.drive(handler.clone());
         let ids: Vec<ItemId> = driver
             .initialize()

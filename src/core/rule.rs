@@ -86,6 +86,7 @@ rules! {
     FULL_ENUMERATION_ACTION = 55, "G.8", "OnFullEnumerationNeeded answers a valid action";
     NOTHING_AFTER_CANCEL = 56, "G.8", "no work and no callback after the session is cancelled";
     CALLBACK_FAILURE_ABORTS = 57, "G.8", "a failure returned by a callback aborts the session (this crate's policy)";
+    NO_REPORT_AFTER_TERMINAL = 61, "G.3", "no value, maximum or text report for an item after its terminal status";
 }
 
 impl fmt::Display for Rule {

@@ -556,19 +556,12 @@ pub fn record_events(session: &Session) -> Capture<SessionEvent> {
 
 /// A configuration with `mode` and otherwise the defaults.
 pub fn config(mode: Mode) -> SessionConfig {
-    SessionConfig {
-        mode,
-        ..SessionConfig::default()
-    }
+    SessionConfig::new(mode)
 }
 
 /// A configuration with `mode` and a short completion timeout.
 pub fn config_with_timeout(mode: Mode, timeout: Duration) -> SessionConfig {
-    SessionConfig {
-        mode,
-        completion_timeout: timeout,
-        ..SessionConfig::default()
-    }
+    SessionConfig::new(mode).with_completion_timeout(timeout)
 }
 
 /// The rules of the violations recorded so far, in order.

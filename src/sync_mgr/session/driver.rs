@@ -6,10 +6,7 @@ use std::fmt;
 
 use crate::core::rule::Refusal;
 use crate::sync::{Arc, AtomicBool, Ordering};
-use crate::{
-    ErrorId, HResult, HandlerAnswer, HandlerError, ItemId, Rule, SyncHandler, SyncItem,
-    WindowHandle,
-};
+use crate::{ErrorId, HResult, HandlerAnswer, ItemId, Rule, SyncHandler, SyncItem, WindowHandle};
 
 use super::endpoint::Endpoint;
 use super::items::SegmentBuilder;
@@ -48,17 +45,22 @@ impl Driver {
     /// # Errors
     ///
     /// The outcome that ends the session: [`SessionOutcome::Declined`] or
-    /// [`SessionOutcome::HandlerFailed`]. Nothing but release follows.
+    /// [`SessionOutcome::HandlerFailed`], after which nothing but release
+    /// follows; or [`SessionOutcome::Misuse`] without calling the handler:
+    /// the session was already initialized
+    /// ([`SessionError::WrongPhase`]), or the configuration is invalid
+    /// ([`SessionConfig::validate`]).
     pub fn initialize(&mut self) -> Result<Vec<SyncItem>, SessionOutcome> {
         let config = self.session.config().clone();
-        if self.session.phase() != SessionPhase::Created {
-            return Err(SessionOutcome::HandlerFailed {
-                call: "Initialize",
-                error: HandlerError::Unexpected {
-                    reason: "the session was already initialized".into(),
-                },
-            });
+        let phase = self.session.phase();
+        if phase != SessionPhase::Created {
+            return Err(SessionOutcome::Misuse(SessionError::WrongPhase {
+                call: "initialize",
+                expected: "Created",
+                actual: phase,
+            }));
         }
+        config.validate().map_err(SessionOutcome::Misuse)?;
         self.set_phase(SessionPhase::Initializing);
         let failed = |call, error| SessionOutcome::HandlerFailed { call, error };
         match self
@@ -162,10 +164,13 @@ impl Driver {
                 }
                 // A new cycle: the item starts over; its cancel state stays (one-way).
                 record.bits = record.bits.restarted();
+                // Cancel-all is sticky: an item entering after it is born
+                // cancelled, and its snapshot says why.
+                record.bits.cancelled |= st.cancel_all.is_some();
                 drop(record);
                 st.texts.remove(&item.position());
             }
-            st.cancel_all_answered = false;
+            st.told_cancel_all.clear();
             st.prepare = Completion::Awaiting;
             st.prepare_returned = false;
             st.synchronize = Completion::Idle;

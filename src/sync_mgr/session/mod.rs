@@ -242,17 +242,29 @@ impl Session {
     /// `CancelItem` (and every one after it, until the item finishes).
     ///
     /// One-way and idempotent: a second request keeps the first reason.
+    /// History is never rewritten: an item that already finished cannot be
+    /// cancelled (as it cannot be skipped), and its snapshot keeps showing
+    /// how it ended, without a cancel reason.
     ///
     /// # Errors
     ///
-    /// [`SessionError::UnknownItem`] if the session does not know the item.
+    /// [`SessionError::UnknownItem`] if the session does not know the item;
+    /// [`SessionError::ItemFinished`] if it already reported (or was given)
+    /// a terminal status in its current cycle.
     pub fn cancel_item(&self, item: ItemId, reason: CancelReason) -> Result<(), SessionError> {
         let mut events = Vec::new();
         {
             let mut st = self.shared.state.lock();
             let found = self.shared.items.find(item);
             let found = found.ok_or(SessionError::UnknownItem(item))?;
-            let newly = !std::mem::replace(&mut found.lock().bits.cancelled, true);
+            // Checked and marked under the item's bit: a report finishing
+            // the item at this moment comes either before or after.
+            let mut record = found.lock();
+            if record.bits.phase.is_terminal() {
+                return Err(SessionError::ItemFinished(item));
+            }
+            let newly = !std::mem::replace(&mut record.bits.cancelled, true);
+            drop(record);
             if newly {
                 st.cancel_reasons.insert(found.position(), reason.clone());
                 events.push(SessionEvent::ItemCancelled {
@@ -267,13 +279,24 @@ impl Session {
 
     /// Cancel everything: every progress call from now on answers
     /// `CancelAll` (sticky), and items that enter later are born cancelled.
+    ///
+    /// Items that already finished are left as they are: their snapshots
+    /// keep how they ended and carry no cancel reason.
     pub fn cancel_all(&self, reason: CancelReason) {
         let mut events = Vec::new();
         {
             let mut st = self.shared.state.lock();
             if st.cancel_all.is_none() {
                 st.cancel_all = Some(reason.clone());
+                // Published before any item is touched, so a lock-free
+                // report that takes an item after this sees it.
                 st.gate.fetch_or(gate::CANCEL_ALL, Ordering::SeqCst);
+                for item in self.shared.items.iter() {
+                    let mut record = item.lock();
+                    if !record.bits.phase.is_terminal() {
+                        record.bits.cancelled = true;
+                    }
+                }
                 events.push(SessionEvent::ItemCancelled { item: None, reason });
             }
         }

@@ -65,18 +65,34 @@ impl Session {
             let Some(target) = target else {
                 // Tolerated (lenient): answer the handler-wide cancel only.
                 return Ok(if st.cancel_all.is_some() {
-                    st.cancel_all_answered = true;
+                    st.tell_cancel_all();
                     CancelDecision::CancelAll
                 } else {
                     CancelDecision::Continue
                 });
             };
             let mut record = target.lock();
-            if !record.bits.opened && st.cancel_all_answered {
-                // §G.3 #23. A handler whose threads race with the CANCELALL
-                // answer cannot always avoid this, so even a strict host
-                // answers CANCELALL (the report is not applied) rather than
-                // an error: the thread learns to stop.
+            // A terminal report on an item whose call was answered a cancel
+            // acknowledges it; it does not open a new item.
+            let acknowledges = record.bits.cancel_answered
+                && report
+                    .and_then(SyncMgrProgress::status)
+                    .is_some_and(SyncMgrStatus::is_terminal);
+            let opens_new_item = !record.bits.opened && !acknowledges && st.cancel_all.is_some();
+            if opens_new_item && !st.this_thread_was_told_cancel_all() {
+                // §G.3 #23 as the crate states it: a call that opens a new
+                // item on a thread that was not yet answered CANCELALL began
+                // before the handler could have known (another of its
+                // threads may have been told a moment ago). It is answered
+                // CANCELALL, not applied (the item stays unopened; the host
+                // finishes it) and not recorded, in both modes.
+                return Ok(Self::answer(st, &mut record));
+            }
+            if opens_new_item {
+                // §G.3 #23 broken: this thread was told and opens a new item
+                // all the same. Even a strict host answers CANCELALL (the
+                // report is not applied) rather than an error: the thread
+                // learns to stop.
                 // Only the strict answer is given here: answering marks the
                 // item cancel-answered, which must not colour the lenient
                 // check of this same report (§G.3 #22 needs an earlier answer).
@@ -137,6 +153,7 @@ impl Session {
             let bits = record.bits;
             if shared.gate.load(Ordering::Acquire) != gate::OPEN
                 || !bits.in_sync_set
+                || bits.phase.is_terminal()
                 || bits.cancelled
                 || bits.cancel_answered
                 || bits.skip_delivered
@@ -220,7 +237,7 @@ impl Session {
     /// The cancel decision for a progress call on `record` (§G.3 #21).
     pub(super) fn answer(st: &mut State, record: &mut ItemGuard<'_>) -> CancelDecision {
         if st.cancel_all.is_some() {
-            st.cancel_all_answered = true;
+            st.tell_cancel_all();
             record.bits.cancel_answered = true;
             CancelDecision::CancelAll
         } else if record.bits.cancelled {
@@ -249,8 +266,11 @@ impl Session {
         let status_text = |s: Option<SyncMgrStatus>| s.map_or_else(String::new, |s| s.to_string());
         // An item skipped before it started may acknowledge with a terminal
         // first report: §G.2 #18 allows nothing else.
+        // So may an item whose opening call was answered a cancel: the host
+        // did not open it (§G.3 #23) and the handler acknowledges.
         let skip_delivered = record.bits.skip_delivered;
-        if !opened && !skip_delivered && status.is_some_and(SyncMgrStatus::is_terminal) {
+        let acknowledges = skip_delivered || record.bits.cancel_answered;
+        if !opened && !acknowledges && status.is_some_and(SyncMgrStatus::is_terminal) {
             self.breach(
                 st,
                 events,
@@ -335,6 +355,28 @@ impl Session {
                 None
             }
         };
+        // A finished item's record is final (#61): after its terminal status
+        // only a move to FAILED applies. A report without a status that
+        // would change its value, maximum or text is refused in strict
+        // mode and recorded in both; nothing of it is applied.
+        if phase.is_terminal() && next_phase.is_none() {
+            let carries = report.value().is_some()
+                || report.max().is_some()
+                || report.status_text().is_some();
+            if status.is_none() && carries {
+                self.breach(
+                    st,
+                    events,
+                    Rule::NO_REPORT_AFTER_TERMINAL,
+                    call,
+                    Some(id),
+                    "no value, maximum or text after a terminal status",
+                    format!("a report for an item that ended {phase}"),
+                    Refusal::AccessDenied,
+                )?;
+            }
+            return Ok(true);
+        }
         // §G.3 #27 is undocumented, so a host warns rather than fails: the
         // violation is recorded in both modes and the report applied. It is
         // checked only when this report changes the value or the maximum,
@@ -396,7 +438,8 @@ impl Session {
     }
 
     /// Finish every item of the synchronize set the handler left unfinished:
-    /// `Stopped` when it was cancelled, `Failed` otherwise.
+    /// `Skipped` when the user skipped it, `Stopped` when it was cancelled,
+    /// `Failed` otherwise.
     pub(super) fn finalize_items(&self, st: &mut State, events: &mut Vec<SessionEvent>) {
         let cancel_all = st.cancel_all.is_some();
         for item in self.shared.items.iter() {
@@ -411,7 +454,9 @@ impl Session {
             if bits.phase.is_terminal() {
                 continue;
             }
-            let next = if cancel_all || bits.cancelled || bits.skipped {
+            let next = if bits.skipped {
+                ItemPhase::Skipped
+            } else if cancel_all || bits.cancelled {
                 ItemPhase::Stopped
             } else {
                 ItemPhase::Failed

@@ -100,7 +100,8 @@ pub(crate) fn mean_fraction<'a>(items: impl IntoIterator<Item = &'a ItemSnapshot
 
 impl State {
     /// What a snapshot shows of `item` besides its words: its text and why
-    /// it is cancelled (its own reason, else cancel-all's).
+    /// it is cancelled (its own reason, else cancel-all's). An item that
+    /// finished before any cancel reached it shows no reason.
     pub(super) fn item_extras(
         &self,
         item: ItemRef<'_>,
@@ -110,11 +111,12 @@ impl State {
             .has_text
             .then(|| self.texts.get(&item.position()))
             .flatten();
-        let own = bits
-            .cancelled
-            .then(|| self.cancel_reasons.get(&item.position()))
-            .flatten();
-        (text, own.or(self.cancel_all.as_ref()))
+        let cancel = bits.cancelled.then(|| {
+            self.cancel_reasons
+                .get(&item.position())
+                .or(self.cancel_all.as_ref())
+        });
+        (text, cancel.flatten())
     }
 
     /// `item` as a UI sees it.

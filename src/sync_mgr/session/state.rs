@@ -4,6 +4,7 @@
 //! events it produced after the lock is released.
 
 use std::collections::HashMap;
+use std::thread::{self, ThreadId};
 use std::time::Instant;
 
 use crate::core::rule::Refusal;
@@ -69,7 +70,9 @@ pub(super) struct State {
     pub(super) show_error: Completion,
     pub(super) show_properties: Completion,
     pub(super) cancel_all: Option<CancelReason>,
-    pub(super) cancel_all_answered: bool,
+    /// The threads this cycle's CANCELALL was answered to (§G.3 #23 blames
+    /// only a thread that was told; usually one or two entries).
+    pub(super) told_cancel_all: Vec<ThreadId>,
     pub(super) log: Vec<LogEntry>,
     pub(super) modeless_held: bool,
     pub(super) connections: Vec<Option<String>>,
@@ -79,6 +82,20 @@ pub(super) struct State {
 }
 
 impl State {
+    /// Remember that the calling thread was answered CANCELALL.
+    pub(super) fn tell_cancel_all(&mut self) {
+        let me = thread::current().id();
+        if !self.told_cancel_all.contains(&me) {
+            self.told_cancel_all.push(me);
+        }
+    }
+
+    /// True when the calling thread was answered CANCELALL in this cycle,
+    /// so it could have known not to open a new item (§G.3 #23).
+    pub(super) fn this_thread_was_told_cancel_all(&self) -> bool {
+        self.told_cancel_all.contains(&thread::current().id())
+    }
+
     pub(super) fn prepare(&mut self) -> &mut Completion {
         &mut self.prepare
     }

@@ -10,16 +10,106 @@ use crate::{
 };
 
 /// How a session is set up.
+///
+/// Built from [`SessionConfig::new`] (or [`Default`]) and the `with_*`
+/// methods; the fields can be read but, since the type will grow, not
+/// written as a struct literal outside this crate.
+///
+/// ```
+/// use std::time::Duration;
+/// use syncmgr::{Mode, SessionConfig, SyncEvent, SyncMgrFlags, SyncModifiers};
+///
+/// let config = SessionConfig::new(Mode::Lenient)
+///     .with_flags(SyncMgrFlags::new(SyncEvent::Invoke, SyncModifiers::empty()))
+///     .with_cookie(b"the invoking application's cookie".to_vec())
+///     .with_completion_timeout(Duration::from_secs(5));
+/// assert_eq!(config.validate(), Ok(()));
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SessionConfig {
     /// Strict or lenient conformance checking.
     pub mode: Mode,
     /// The `dwSyncMgrFlags` passed to `Initialize`.
     pub flags: SyncMgrFlags,
-    /// The `lpCookie` passed to `Initialize` (only with `SyncEvent::Invoke`).
+    /// The `lpCookie` passed to `Initialize`: only with [`SyncEvent::Invoke`],
+    /// and at most [`SessionConfig::MAX_COOKIE`] bytes ([`validate`](Self::validate)).
     pub cookie: Option<Vec<u8>>,
     /// How long to wait for each `*Completed` call before giving up.
     pub completion_timeout: Duration,
+}
+
+impl SessionConfig {
+    /// The largest cookie a session passes to `Initialize`: 64 KiB. The
+    /// platform documents no limit (`cbCookie` is a `DWORD`); this crate
+    /// sets one so that a host never copies an unbounded buffer into every
+    /// handler it starts.
+    pub const MAX_COOKIE: usize = 64 * 1024;
+
+    /// The default configuration ([`Default`]) in `mode`.
+    pub fn new(mode: Mode) -> Self {
+        Self {
+            mode,
+            ..Self::default()
+        }
+    }
+
+    /// With `mode`.
+    #[must_use]
+    pub fn with_mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// With the `dwSyncMgrFlags` passed to `Initialize`.
+    #[must_use]
+    pub fn with_flags(mut self, flags: SyncMgrFlags) -> Self {
+        self.flags = flags;
+        self
+    }
+
+    /// With the cookie passed to `Initialize` (only meaningful with
+    /// [`SyncEvent::Invoke`]; [`validate`](Self::validate) checks).
+    #[must_use]
+    pub fn with_cookie(mut self, cookie: impl Into<Vec<u8>>) -> Self {
+        self.cookie = Some(cookie.into());
+        self
+    }
+
+    /// With how long to wait for each `*Completed` call.
+    #[must_use]
+    pub fn with_completion_timeout(mut self, timeout: Duration) -> Self {
+        self.completion_timeout = timeout;
+        self
+    }
+
+    /// Check the configuration before a handler sees it. A session calls
+    /// this before `Initialize` and ends with
+    /// [`SessionOutcome::Misuse`] without calling the handler when it fails.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::CookieWithoutInvoke`] when a cookie is set but the
+    /// event is not [`SyncEvent::Invoke`] (`SyncHandler::initialize`
+    /// promises a cookie only then); [`SessionError::CookieTooLarge`] above
+    /// [`SessionConfig::MAX_COOKIE`] bytes.
+    pub fn validate(&self) -> Result<(), SessionError> {
+        let Some(cookie) = &self.cookie else {
+            return Ok(());
+        };
+        if self.flags.event() != SyncEvent::Invoke {
+            return Err(SessionError::CookieWithoutInvoke {
+                event: self.flags.event(),
+            });
+        }
+        if cookie.len() > Self::MAX_COOKIE {
+            return Err(SessionError::CookieTooLarge {
+                len: cookie.len(),
+                max: Self::MAX_COOKIE,
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for SessionConfig {
@@ -89,6 +179,10 @@ pub enum SessionOutcome {
         /// The completion waited for, by its Windows name.
         waiting_for: &'static str,
     },
+    /// The caller misused the API (a second `initialize`, an invalid
+    /// configuration); the handler was not called for it. Distinct from
+    /// [`HandlerFailed`](Self::HandlerFailed), which blames the handler.
+    Misuse(SessionError),
 }
 
 impl SessionOutcome {
@@ -139,6 +233,21 @@ pub enum SessionError {
     /// The item is not known to this session.
     #[error("item {0} is not known to this session")]
     UnknownItem(ItemId),
+    /// [`SessionConfig::cookie`] is set, but the event is not `INVOKE`: a
+    /// handler is promised a cookie only with `SYNCMGRFLAG_INVOKE`.
+    #[error("a cookie is passed to Initialize only with the INVOKE event, not with {event}")]
+    CookieWithoutInvoke {
+        /// The configured event.
+        event: SyncEvent,
+    },
+    /// [`SessionConfig::cookie`] is longer than [`SessionConfig::MAX_COOKIE`].
+    #[error("the cookie has {len} bytes; at most {max} are passed to Initialize")]
+    CookieTooLarge {
+        /// The cookie's length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The item is not part of the current synchronize set.
     #[error("item {0} is not being synchronized")]
     NotInSyncSet(ItemId),
