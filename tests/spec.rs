@@ -132,13 +132,14 @@ fn rule_names_from_source() -> BTreeMap<u8, String> {
 /// `NAME = N, "G.x", …` → `(N, NAME)`.
 fn rule_line(line: &str) -> Option<(u8, &str)> {
     let (name, rest) = line.trim().split_once(" = ")?;
-    let (number, rest) = rest.split_once(", \"G.")?;
-    let _ = rest;
+    let (number, _) = rest.split_once(", \"G.")?;
     let is_const = !name.is_empty()
         && name
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-    is_const.then_some(())?;
+    if !is_const {
+        return None;
+    }
     Some((number.parse().ok()?, name))
 }
 
@@ -268,7 +269,10 @@ fn every_rule_anchor_names_a_rule_and_facts_stay_in_their_section() {
                 !rules.contains(&n),
                 "line {line}: fact-{n} is rule #{n} of Rule::ALL; give it its own section"
             );
-            assert!(facts.insert(n), "line {line}: anchor fact-{n} appears twice");
+            assert!(
+                facts.insert(n),
+                "line {line}: anchor fact-{n} appears twice"
+            );
         }
     }
     // Together the two kinds cover the fact sheet's rules #1 to #60.
@@ -308,7 +312,10 @@ fn the_mode_table_has_one_row_per_rule_naming_its_constant() {
         );
     }
     let missing: Vec<u8> = rules.difference(&seen).copied().collect();
-    assert!(missing.is_empty(), "rules without a mode-table row: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "rules without a mode-table row: {missing:?}"
+    );
     let order: Vec<u8> = rows.iter().map(|row| row.0).collect();
     let mut sorted = order.clone();
     sorted.sort_unstable();
