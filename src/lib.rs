@@ -11,8 +11,10 @@
 //! report progress and honour per-item and global cancellation with the
 //! semantics Windows users know, and handler authors can test against the
 //! rules on any OS. Where the platform documentation is silent or wrong, the
-//! crate's choice is written next to the code that makes it (rule numbers
-//! such as "§G.1 #8" refer to the project's protocol fact sheet).
+//! crate's choice is written next to the code that makes it. The crate
+//! ships its own specification of the protocol, [`protocol`]: the three
+//! generations' call sequences and every numbered rule (such as "§G.1 #8",
+//! [`Rule`]) with its sources and what a strict and a lenient host answer.
 //!
 //! The source is layered — a generation-neutral core, the three
 //! generations on it, adapters between them and COM on the edge — and
@@ -212,6 +214,7 @@ mod adapters;
 #[cfg(all(windows, feature = "com"))]
 pub mod com;
 mod core;
+pub mod protocol;
 mod sync;
 pub mod sync_center;
 mod sync_mgr;

@@ -43,6 +43,7 @@ impl fmt::Display for ConformanceReport {
         for violation in &self.violations {
             writeln!(f, "  {violation}")?;
             writeln!(f, "      rule: {}", violation.rule.summary())?;
+            writeln!(f, "      see:  {}", violation.rule.spec_url())?;
         }
         Ok(())
     }

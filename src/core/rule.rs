@@ -5,10 +5,13 @@ use std::fmt;
 
 use crate::{CallbackError, HResult, ItemKey};
 
-/// A numbered protocol invariant (the project fact sheet's section G).
+/// A numbered protocol invariant, as the crate's specification
+/// ([`protocol`](crate::protocol)) states it.
 ///
 /// Only the rules a host can observe have names here; [`Rule::summary`]
-/// states each in one line.
+/// states each in one line, and each has its own section in the
+/// specification, with its sources and what a strict and a lenient host
+/// answer ([`Rule::anchor`], [`Rule::spec_url`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Rule(u8);
 
@@ -16,7 +19,7 @@ macro_rules! rules {
     ($($name:ident = $number:literal, $section:literal, $summary:literal;)+) => {
         impl Rule {
             $(
-                #[doc = concat!("§", $section, " #", stringify!($number), ": ", $summary, ".")]
+                #[doc = concat!("[§", $section, " #", stringify!($number), "](crate::protocol#rule-", stringify!($number), "): ", $summary, ".")]
                 pub const $name: Self = Self($number);
             )+
 
@@ -41,6 +44,15 @@ macro_rules! rules {
                 match self.0 {
                     $($number => $summary,)+
                     _ => "unnamed rule",
+                }
+            }
+
+            /// The rule's anchor in the specification, e.g. `rule-23`
+            /// ([`protocol`](crate::protocol), `PROTOCOL.md`).
+            pub const fn anchor(self) -> &'static str {
+                match self.0 {
+                    $($number => concat!("rule-", stringify!($number)),)+
+                    _ => "rules",
                 }
             }
         }
@@ -87,6 +99,26 @@ rules! {
     NOTHING_AFTER_CANCEL = 56, "G.8", "no work and no callback after the session is cancelled";
     CALLBACK_FAILURE_ABORTS = 57, "G.8", "a failure returned by a callback aborts the session (this crate's policy)";
     NO_REPORT_AFTER_TERMINAL = 61, "G.3", "no value, maximum or text report for an item after its terminal status";
+}
+
+impl Rule {
+    /// Where the specification is published: the crate's [`protocol`](crate::protocol)
+    /// module on docs.rs (the same text is `PROTOCOL.md` in the package).
+    pub const SPEC_URL: &'static str = "https://docs.rs/syncmgr/latest/syncmgr/protocol/index.html";
+
+    /// A link a person can follow to the rule's section of the specification.
+    ///
+    /// ```
+    /// use syncmgr::Rule;
+    ///
+    /// assert_eq!(
+    ///     Rule::NO_NEW_ITEM_AFTER_CANCEL_ALL.spec_url(),
+    ///     "https://docs.rs/syncmgr/latest/syncmgr/protocol/index.html#rule-23"
+    /// );
+    /// ```
+    pub fn spec_url(self) -> String {
+        format!("{}#{}", Self::SPEC_URL, self.anchor())
+    }
 }
 
 impl fmt::Display for Rule {

@@ -49,7 +49,7 @@ impl Driver {
     /// follows; or [`SessionOutcome::Misuse`] without calling the handler:
     /// the session was already initialized
     /// ([`SessionError::WrongPhase`]), or the configuration is invalid
-    /// ([`SessionConfig::validate`]).
+    /// ([`SessionConfig::validate`](crate::SessionConfig::validate)).
     pub fn initialize(&mut self) -> Result<Vec<SyncItem>, SessionOutcome> {
         let config = self.session.config().clone();
         let phase = self.session.phase();
