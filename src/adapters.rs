@@ -277,8 +277,8 @@ impl SyncMgrBridge {
         decision
     }
 
-    /// After a cancel-all a SyncMgr handler opens no new item (§G.3 #23),
-    /// but Sync Center wants every open item acknowledged (§G.7 #42, #51):
+    /// After a cancel-all a SyncMgr handler opens no new item ([§G.3 #23](crate::protocol#rule-23)),
+    /// but Sync Center wants every open item acknowledged ([§G.7 #42](crate::protocol#rule-42), #51):
     /// acknowledge, for the handler, each item it did not finish.
     fn acknowledge_cancel_all(&self, items: &[SyncCenterItemId]) {
         if !self.cancel_all.load(Ordering::Acquire) {
@@ -398,7 +398,7 @@ impl SyncCallback for SyncMgrBridge {
 /// to the SyncMgr host, and reports `SynchronizeCompleted` when it returns:
 /// - `ReportProgress` becomes `Progress` through the [`ProgressItem`] view
 ///   ([`SyncMgrProgress::from_item`]: `CANCELED` becomes `STOPPED` without
-///   steps, since SyncMgr refuses more work after a cancel, §G.3 #22;
+///   steps, since SyncMgr refuses more work after a cancel, [§G.3 #22](crate::protocol#rule-22);
 ///   `DISCONNECTED` becomes `FAILED`; indeterminate progress carries no
 ///   value); the `Progress` return code comes back as the [`CancelRequest`];
 /// - `CanContinue` for an item is a `Progress` poll (a `NULL` report); for
@@ -411,7 +411,7 @@ impl SyncCallback for SyncMgrBridge {
 ///
 /// A Sync Center handler may report an item's first status as terminal, and,
 /// after a cancel-all, acknowledges the items it never started with
-/// `CANCELED`. SyncMgr forbids both (§G.3 #20, #23), so the adapter opens an
+/// `CANCELED`. SyncMgr forbids both ([§G.3 #20](crate::protocol#rule-20), #23), so the adapter opens an
 /// unstarted item with a poll before a terminal first report, and answers
 /// acknowledgements of unstarted items after a cancel-all itself (the SyncMgr
 /// host finishes those items as stopped).
@@ -516,8 +516,8 @@ impl SyncCenterBridge {
 ///
 /// A terminal report carries its steps only when they are meaningful: never
 /// for `CANCELED` (an acknowledgement says the item stopped, not how far it
-/// got, and SyncMgr refuses more work after a cancel, §G.3 #22), and not
-/// when they are out of range (§G.7 #43 constrains only `UPDATING`).
+/// got, and SyncMgr refuses more work after a cancel, [§G.3 #22](crate::protocol#rule-22)), and not
+/// when they are out of range ([§G.7 #43](crate::protocol#rule-43) constrains only `UPDATING`).
 fn to_syncmgr(
     report: &SyncCenterProgress,
     status: ProgressStatus,
@@ -675,7 +675,7 @@ impl SyncHandler for SyncCenterAsSyncMgr {
 
     /// Starts the Sync Center handler's `Synchronize` on a worker thread and
     /// returns at once; `SynchronizeCompleted` follows when it returns. The
-    /// host's `SetItemStatus` window (§G.2 #18) is open meanwhile, so a skip
+    /// host's `SetItemStatus` window ([§G.2 #18](crate::protocol#rule-18)) is open meanwhile, so a skip
     /// reaches the handler as a cancel request for that item.
     fn synchronize(&self, parent: WindowHandle) -> Result<(), HandlerError> {
         let prepared = self.inner.prepared.lock().clone();

@@ -13,7 +13,7 @@
 //! rules on any OS. Where the platform documentation is silent or wrong, the
 //! crate's choice is written next to the code that makes it. The crate
 //! ships its own specification of the protocol, [`protocol`]: the three
-//! generations' call sequences and every numbered rule (such as "§G.1 #8",
+//! generations' call sequences and every numbered rule (such as "[§G.1 #8](crate::protocol#rule-8)",
 //! [`Rule`]) with its sources and what a strict and a lenient host answer.
 //!
 //! The source is layered — a generation-neutral core, the three
@@ -97,7 +97,7 @@
 //! ([`CancelDecision::can_continue_pair`],
 //! [`CancelDecision::from_can_continue`]). Windows Sync reverses the
 //! direction: the application cancels the session, or (this crate's policy,
-//! §G.8 #57) fails a callback.
+//! [§G.8 #57](crate::protocol#rule-57)) fails a callback.
 //!
 //! **Item ids.** SyncMgr names items by GUID, Sync Center by string:
 //! [`sync_center::SyncCenterItemId::from_item_id`] writes a GUID in registry

@@ -23,7 +23,7 @@ use crate::HResult;
 /// ```
 ///
 /// In SyncMgr the answer travels as the *return code* of `Progress`, and all
-/// three possible answers are success codes (FACTS.md §A.2, §E.3):
+/// three possible answers are success codes ([the specification](crate::protocol#syncmgr), §E.3):
 ///
 /// | decision | HRESULT | value |
 /// |---|---|---|
@@ -34,7 +34,7 @@ use crate::HResult;
 /// The mapping is exact in both directions. Any other code — `S_FALSE`,
 /// another `S_SYNCMGR_*` code, or a failure — is *not* a decision and
 /// converts to a [`NotAProgressReply`] error instead of quietly meaning
-/// "continue" (§G.3 #21, §G.9 #58).
+/// "continue" ([§G.3 #21](crate::protocol#fact-21), [§G.9 #58](crate::protocol#fact-58)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum CancelDecision {
     /// Go on (`S_OK`).
@@ -114,7 +114,7 @@ impl CancelDecision {
     }
 }
 
-/// Sync Center's `ISyncMgrSyncCallback::CanContinue` answer (FACTS.md §B.6).
+/// Sync Center's `ISyncMgrSyncCallback::CanContinue` answer ([the specification](crate::protocol#sync-center)).
 ///
 /// Both values are success codes; a binding that folds every success into
 /// `Ok(())` loses the difference (§D.4), which is why this is a type.

@@ -56,7 +56,7 @@ impl std::fmt::Display for FailureCode {
 #[non_exhaustive]
 pub enum CallbackError {
     /// No callback is registered: `SetProgressCallback` was never called, or
-    /// was last called with `NULL` (FACTS.md §G.1 #8). `E_UNEXPECTED` at the
+    /// was last called with `NULL` ([the specification](crate::protocol#rules) #8). `E_UNEXPECTED` at the
     /// COM edge.
     #[error("no progress callback is registered")]
     NoCallback,
@@ -103,7 +103,7 @@ impl CallbackError {
 #[non_exhaustive]
 pub enum HandlerError {
     /// The method is not implemented (`E_NOTIMPL`). `GetItemObject` must
-    /// always answer this (FACTS.md §G.1 #9).
+    /// always answer this ([the specification](crate::protocol#rules) #9).
     #[error("not implemented")]
     NotImplemented,
     /// An argument was invalid (`E_INVALIDARG`).

@@ -4,7 +4,7 @@
 //! answers `S_SYNCMGR_CANCELITEM` (0x00040203) to cancel an item, and
 //! `Initialize` answers `S_FALSE` to decline an event. A binding that tests
 //! only the severity bit (`SUCCEEDED(hr)`) folds all of these into "ok" and
-//! silently loses the decision (FACTS.md §G.9 #58, #59). This type therefore
+//! silently loses the decision ([the specification](crate::protocol#rules) #58, #59). This type therefore
 //! compares codes **by value**: [`HResult::is_s_ok`] is true for `S_OK` alone,
 //! and [`HResult::is_success_severity`] is named for exactly what it tests.
 //!
@@ -69,7 +69,7 @@ impl HResult {
     /// of this handler".
     pub const S_SYNCMGR_CANCELALL: Self = itf_code(false, 0x0204);
     /// `S_SYNCMGR_ITEMDELETED` (0x00040210): undocumented; by its name a
-    /// completion code saying the item was deleted (FACTS.md §E.4).
+    /// completion code saying the item was deleted ([the specification](crate::protocol#syncmgr)).
     pub const S_SYNCMGR_ITEMDELETED: Self = itf_code(false, 0x0210);
     /// `S_SYNCMGR_ENUMITEMS` (0x00040211): undocumented; by its name a
     /// completion code asking the host to enumerate the items again.

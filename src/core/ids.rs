@@ -1,5 +1,5 @@
 //! GUIDs and the two GUID-typed identifiers of mobsync.h: `SYNCMGRITEMID`
-//! and `SYNCMGRERRORID` (FACTS.md §A.1, §A.3).
+//! and `SYNCMGRERRORID` ([the specification](crate::protocol#syncmgr), §A.3).
 //!
 //! # GUID fields and `Uuid`
 //!
@@ -358,8 +358,8 @@ guid_id! {
 
 impl ErrorId {
     /// `GUID_NULL` as an error ID: `DeleteLogError(GUID_NULL)` deletes every
-    /// entry of the handler. Real entries therefore never use it (FACTS.md
-    /// §G, rule 32).
+    /// entry of the handler. Real entries therefore never use it ([rule
+    /// 32](crate::protocol#rule-32)).
     pub const ALL: ErrorId = Self::NULL;
 }
 

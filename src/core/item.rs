@@ -21,12 +21,12 @@ use crate::Rule;
 /// |---|---|---|---|---|
 /// | `Pending` | stays | moves (not `RESUMING`: ✗ #28) | moves | moves |
 /// | `Updating`, `UpdatingIndeterminate`, `Paused`, `Resuming` | ✗ #20 | moves (`RESUMING` only from `Paused` or `Resuming`) | moves | moves |
-/// | terminal | ✗ #28 | ✗ #28 | becomes `Failed` (§G.3 #28, §G.7 #41) | ✗ #28 |
+/// | terminal | ✗ #28 | ✗ #28 | becomes `Failed` ([§G.3 #28](crate::protocol#rule-28), [§G.7 #41](crate::protocol#rule-41)) | ✗ #28 |
 ///
-/// - An item that has started cannot go back to `Pending` (§G.3 #20: the
+/// - An item that has started cannot go back to `Pending` ([§G.3 #20](crate::protocol#rule-20): the
 ///   first report opens the item).
 /// - `Resuming` comes out of `Paused`; reporting it from `Pending`,
-///   `Updating` or `UpdatingIndeterminate` is refused under §G.3 #28, the
+///   `Updating` or `UpdatingIndeterminate` is refused under [§G.3 #28](crate::protocol#rule-28), the
 ///   forward-only rule.
 /// - A terminal state absorbs every report except `FAILED` (a late failure,
 ///   such as a commit that failed after the data was copied, is tolerated).
@@ -54,7 +54,7 @@ pub enum ItemPhase {
     /// Deleted (deprecated since Vista).
     Deleted,
     /// Sync Center's `SYNCMGR_PS_DISCONNECTED`: the item could not be
-    /// reached. Terminal (§G.7 #41). No `SYNCMGRSTATUS` names it: reported to
+    /// reached. Terminal ([§G.7 #41](crate::protocol#rule-41)). No `SYNCMGRSTATUS` names it: reported to
     /// a SyncMgr host it becomes `FAILED` (see [`ItemPhase::status`]).
     Disconnected,
 }

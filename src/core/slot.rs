@@ -1,6 +1,6 @@
 //! [`CallbackSlot`]: where a handler keeps its progress callback — the
 //! register / replace / release-on-null lifecycle of `SetProgressCallback`
-//! (FACTS.md §E.2, §G.1 #5–#8).
+//! ([the specification](crate::protocol#syncmgr), [§G.1 #5–#8](crate::protocol#fact-5)).
 
 use std::cell::RefCell;
 use std::fmt;
@@ -323,7 +323,7 @@ fn release_under_lock<C: ?Sized>(taken: Option<Arc<Registration<C>>>) -> Option<
 /// are making on the old callback has returned, and drops the slot's
 /// reference. So once `set` returns, the old callback is never entered
 /// again through this slot, and the slot holds no reference to it
-/// (§G.1 #6, #8 become observable: `Arc::strong_count` is back to its
+/// ([§G.1 #6](crate::protocol#rule-6), #8 become observable: `Arc::strong_count` is back to its
 /// baseline).
 ///
 /// Calls on the *calling* thread are never waited for: a callback that

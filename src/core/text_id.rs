@@ -10,7 +10,7 @@ use crate::core::decode::{DecodeError, check_text_limit, utf16_to_string};
 use crate::{Guid, ItemId};
 
 /// `MAX_SYNCMGR_ID`: an item or handler id is at most 64 UTF-16 units,
-/// including the terminating NUL (§G.7 #40).
+/// including the terminating NUL ([§G.7 #40](crate::protocol#rule-40)).
 pub const MAX_SYNCMGR_ID: usize = 64;
 /// The namespace of the name-based ids [`SyncCenterItemId::to_item_id`]
 /// derives for ids that are not GUIDs (a fixed, random UUID of this crate).

@@ -13,14 +13,14 @@ use super::{CancelRequest, SyncCenterEvent, SyncCenterItem, SyncCenterItemId, Sy
 pub type SessionObject = Arc<dyn Any + Send + Sync>;
 
 /// `ISyncMgrSyncCallback`: the session's side of a Sync Center sync, all ten
-/// methods in vtable order (FACTS.md §B.3, slots 3–12).
+/// methods in vtable order ([the specification](crate::protocol#sync-center), slots 3–12).
 ///
 /// Cancellation reaches the handler two ways (§B.5): the
 /// [`CancelRequest`] every [`report_progress`](Self::report_progress) and
 /// [`set_handler_progress_text`](Self::set_handler_progress_text) answers
 /// (the `pnCancelRequest` out-parameter), and [`can_continue`](Self::can_continue)
 /// polling. A cancelled item acknowledges with one last report of
-/// `SYNCMGR_PS_CANCELED` (§G.7 #42).
+/// `SYNCMGR_PS_CANCELED` ([§G.7 #42](crate::protocol#rule-42)).
 ///
 /// Only `report_progress` and `can_continue` are required; the other
 /// methods answer `E_NOTIMPL` unless implemented.
@@ -31,7 +31,7 @@ pub trait SyncCenterCallback: Send + Sync {
     /// # Errors
     ///
     /// The host refuses the report: `E_INVALIDARG` for an item not in the
-    /// session (§G.7 #46), `E_ACCESSDENIED` after a terminal report (#41).
+    /// session ([§G.7 #46](crate::protocol#rule-46)), `E_ACCESSDENIED` after a terminal report (#41).
     fn report_progress(&self, report: &SyncCenterProgress) -> Result<CancelRequest, CallbackError>;
 
     /// `SetHandlerProgressText` (slot 4): the handler-wide text; the answer
@@ -62,7 +62,7 @@ pub trait SyncCenterCallback: Send + Sync {
     ///
     /// # Errors
     ///
-    /// `E_INVALIDARG` for an item unknown to the session (§G.7 #45).
+    /// `E_INVALIDARG` for an item unknown to the session ([§G.7 #45](crate::protocol#fact-45)).
     fn can_continue(&self, item: Option<&SyncCenterItemId>) -> Result<CanContinue, CallbackError>;
 
     /// `QueryForAdditionalItems` (slot 7): items the user asked to add while
@@ -80,7 +80,7 @@ pub trait SyncCenterCallback: Send + Sync {
     ///
     /// # Errors
     ///
-    /// `E_INVALIDARG` if the item is already in the session (§G.7 #47).
+    /// `E_INVALIDARG` if the item is already in the session ([§G.7 #47](crate::protocol#rule-47)).
     fn add_item_to_session(&self, item: &SyncCenterItemId) -> Result<(), CallbackError> {
         let _ = item;
         Err(not_implemented())
@@ -100,7 +100,7 @@ pub trait SyncCenterCallback: Send + Sync {
     ///
     /// # Errors
     ///
-    /// `E_INVALIDARG` if the item already exists (§G.7 #47).
+    /// `E_INVALIDARG` if the item already exists ([§G.7 #47](crate::protocol#rule-47)).
     fn propose_item(&self, item: &SyncCenterItem) -> Result<(), CallbackError> {
         let _ = item;
         Err(not_implemented())
@@ -111,7 +111,7 @@ pub trait SyncCenterCallback: Send + Sync {
     /// # Errors
     ///
     /// `E_INVALIDARG` without a prior proposal, or for an item already in
-    /// the session (§G.7 #47).
+    /// the session ([§G.7 #47](crate::protocol#rule-47)).
     fn commit_item(&self, item: &SyncCenterItemId) -> Result<(), CallbackError> {
         let _ = item;
         Err(not_implemented())

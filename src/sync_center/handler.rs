@@ -9,10 +9,10 @@ use super::{
     SyncCenterItem, SyncCenterItemId,
 };
 
-/// `ISyncMgrHandler`: a Sync Center handler (FACTS.md §B.3).
+/// `ISyncMgrHandler`: a Sync Center handler ([the specification](crate::protocol#sync-center)).
 ///
 /// `Synchronize` replaces SyncMgr's `PrepareForSync` + `Synchronize` pair:
-/// one synchronous call that returns when the sync is complete (§G.7 #50).
+/// one synchronous call that returns when the sync is complete ([§G.7 #50](crate::protocol#rule-50)).
 /// In Windows the handler creates its session itself through the
 /// `ISyncMgrSessionCreator` it is given (`CreateSession(handler, items)`);
 /// here the host has already created that session for exactly the items it

@@ -1,5 +1,5 @@
 //! Sync Center (`syncmgr.h`, Windows Vista and later) on the same core as
-//! SyncMgr: FACTS.md §B and §G.7.
+//! SyncMgr: [the specification](crate::protocol#sync-center) and §G.7.
 
 mod callback;
 mod handler;

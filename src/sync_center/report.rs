@@ -37,9 +37,9 @@ fn decode_opt(
 /// optional text and the steps.
 ///
 /// Construction checks what a single report can get wrong on its own: the
-/// text is at most 259 UTF-16 units (`MAX_SYNCMGR_PROGRESSTEXT`, §G.7 #40);
+/// text is at most 259 UTF-16 units (`MAX_SYNCMGR_PROGRESSTEXT`, [§G.7 #40](crate::protocol#rule-40));
 /// the item id is a valid [`SyncCenterItemId`]. Steps are kept exactly as
-/// reported, because whether they are valid depends on the status (§G.7 #43:
+/// reported, because whether they are valid depends on the status ([§G.7 #43](crate::protocol#rule-43):
 /// they are ignored for `UPDATING_INDETERMINATE`) and the host judges that.
 ///
 /// ```
@@ -51,7 +51,7 @@ fn decode_opt(
 /// assert_eq!(report.fraction(), Some(0.3));
 ///
 /// let idle = SyncCenterProgress::new(report.item().clone(), ProgressStatus::UpdatingIndeterminate, 7, 0);
-/// assert_eq!(idle.completed(), None); // steps are ignored (§G.7 #43)
+/// assert_eq!(idle.completed(), None); // steps are ignored ([§G.7 #43](crate::protocol#rule-43))
 /// assert!(report.clone().with_text("x".repeat(260)).is_err());
 /// # Ok::<(), syncmgr::DecodeError>(())
 /// ```
@@ -145,7 +145,7 @@ impl SyncCenterProgress {
     }
 
     /// True when the steps mean something: every status but
-    /// `UPDATING_INDETERMINATE` (§G.7 #43).
+    /// `UPDATING_INDETERMINATE` ([§G.7 #43](crate::protocol#rule-43)).
     pub const fn has_steps(&self) -> bool {
         !matches!(self.status, ProgressStatus::UpdatingIndeterminate)
     }
@@ -172,7 +172,7 @@ impl ProgressItem for SyncCenterProgress {
 /// One `ISyncMgrSyncCallback::ReportEvent` call.
 ///
 /// `name` and `description` are required (non-NULL); the item, link and
-/// context are optional. `nFlags` must be `SYNCMGR_EF_NONE` (§G.7 #49), so
+/// context are optional. `nFlags` must be `SYNCMGR_EF_NONE` ([§G.7 #49](crate::protocol#rule-49)), so
 /// the field is typed [`EventFlags`], whose only value is empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncCenterEvent {

@@ -1,11 +1,11 @@
-//! The enumerations and flag sets of `syncmgr.h` (FACTS.md §B.4), with
+//! The enumerations and flag sets of `syncmgr.h` ([the specification](crate::protocol#sync-center)), with
 //! their exact values and strict decoding.
 //!
 //! Several `_MAX` / `_VALID` / `_MIN` members alias a real member
 //! (`SYNCMGR_PS_MAX == SYNCMGR_PS_DISCONNECTED`); they are associated
 //! constants here, since an enum cannot give one value two variants. For the
 //! same reason a validator cannot reject `_MAX` without rejecting a legal
-//! value (FACTS.md §F.2 #8), and none does.
+//! value ([the specification](crate::protocol#contradictions) #8), and none does.
 
 use crate::core::enums::{strict_flags, u32_enum};
 use crate::{CancelDecision, ItemPhase};
@@ -14,7 +14,7 @@ use crate::{CancelDecision, ItemPhase};
 /// including the terminating NUL.
 pub const MAX_SYNCMGR_NAME: usize = 128;
 /// `MAX_SYNCMGR_PROGRESSTEXT`: progress text is at most 260 UTF-16 units,
-/// including the terminating NUL (§G.7 #40).
+/// including the terminating NUL ([§G.7 #40](crate::protocol#rule-40)).
 pub const MAX_SYNCMGR_PROGRESSTEXT: usize = 260;
 
 u32_enum! {
@@ -24,18 +24,18 @@ u32_enum! {
         /// `SYNCMGR_PS_UPDATING` (1): in progress; the steps are meaningful.
         Updating = 1 => ("SYNCMGR_PS_UPDATING", "updating"),
         /// `SYNCMGR_PS_UPDATING_INDETERMINATE` (2): in progress; the steps
-        /// are ignored (§G.7 #43).
+        /// are ignored ([§G.7 #43](crate::protocol#rule-43)).
         UpdatingIndeterminate = 2 => ("SYNCMGR_PS_UPDATING_INDETERMINATE", "updating (indeterminate)"),
         /// `SYNCMGR_PS_SUCCEEDED` (3): finished successfully (terminal).
         Succeeded = 3 => ("SYNCMGR_PS_SUCCEEDED", "succeeded"),
         /// `SYNCMGR_PS_FAILED` (4): finished with an error (terminal; the
-        /// only status accepted after another terminal one, §G.7 #41).
+        /// only status accepted after another terminal one, [§G.7 #41](crate::protocol#rule-41)).
         Failed = 4 => ("SYNCMGR_PS_FAILED", "failed"),
         /// `SYNCMGR_PS_CANCELED` (5): the acknowledgement of a cancel
-        /// (terminal, §G.7 #42).
+        /// (terminal, [§G.7 #42](crate::protocol#rule-42)).
         Canceled = 5 => ("SYNCMGR_PS_CANCELED", "canceled"),
         /// `SYNCMGR_PS_DISCONNECTED` (6): the item could not be reached
-        /// (terminal, our reading of §G.7 #41).
+        /// (terminal, our reading of [§G.7 #41](crate::protocol#rule-41)).
         Disconnected = 6 => ("SYNCMGR_PS_DISCONNECTED", "disconnected"),
     }
 }
@@ -88,7 +88,7 @@ impl ProgressStatus {
 
 u32_enum! {
     /// `SYNCMGR_CANCEL_REQUEST`: what Sync Center writes through
-    /// `pnCancelRequest` (FACTS.md §B.5). It maps one to one onto
+    /// `pnCancelRequest` ([the specification](crate::protocol#sync-center)). It maps one to one onto
     /// [`CancelDecision`].
     pub enum CancelRequest: "SYNCMGR_CANCEL_REQUEST" {
         /// `SYNCMGR_CR_NONE` (0): carry on.
@@ -144,7 +144,7 @@ impl EventLevel {
 
 strict_flags! {
     /// `SYNCMGR_EVENT_FLAGS`: `ReportEvent`'s `nFlags`, "not used"; only
-    /// `SYNCMGR_EF_NONE` (0) decodes (§G.7 #49).
+    /// `SYNCMGR_EF_NONE` (0) decodes ([§G.7 #49](crate::protocol#rule-49)).
     pub struct EventFlags: "SYNCMGR_EVENT_FLAGS" {
         /// `SYNCMGR_EF_NONE` (0), also `SYNCMGR_EF_VALID`.
         const NONE = 0;

@@ -1,5 +1,5 @@
 //! [`SyncCallback`]: the host side of the protocol
-//! (`ISyncMgrSynchronizeCallback`, FACTS.md §A.4, §E.2).
+//! (`ISyncMgrSynchronizeCallback`, [the specification](crate::protocol#syncmgr), §E.2).
 
 use crate::{
     CallbackError, CallbackSlot, CancelDecision, ErrorId, HResult, ItemId, LogErrorInfo, LogLevel,
@@ -51,15 +51,15 @@ impl ModelessAnswer {
 /// the COM edge checks them.
 ///
 /// Calls may arrive on any thread, concurrently, and before the call that
-/// started the work has returned (§G.6 #39): an implementation must not hold
+/// started the work has returned ([§G.6 #39](crate::protocol#fact-39)): an implementation must not hold
 /// a lock while it calls back into a handler.
 pub trait SyncCallback: Send + Sync {
     /// `ShowPropertiesCompleted(hr)`: the outcome of `ShowProperties`.
     ///
     /// Rule: only after `ShowProperties` returned a success code, at most
-    /// once per call (§G.5 #36). May arrive before `ShowProperties` returns.
+    /// once per call ([§G.5 #36](crate::protocol#rule-36)). May arrive before `ShowProperties` returns.
     /// `S_SYNCMGR_ITEMDELETED` and `S_SYNCMGR_ENUMITEMS` are success outcomes
-    /// (§G.5 #37).
+    /// ([§G.5 #37](crate::protocol#fact-37)).
     ///
     /// # Errors
     ///
@@ -73,9 +73,9 @@ pub trait SyncCallback: Send + Sync {
     /// `PrepareForSync`.
     ///
     /// Rule: exactly once per `PrepareForSync` that returned `S_OK`, never
-    /// otherwise; it may arrive before `PrepareForSync` returns (§G.2 #13).
+    /// otherwise; it may arrive before `PrepareForSync` returns ([§G.2 #13](crate::protocol#rule-13)).
     /// `S_OK` lets the host call `Synchronize`; anything else makes it
-    /// release the handler without synchronizing (§G.2 #14).
+    /// release the handler without synchronizing ([§G.2 #14](crate::protocol#fact-14)).
     ///
     /// # Errors
     ///
@@ -88,8 +88,8 @@ pub trait SyncCallback: Send + Sync {
     /// `SynchronizeCompleted(hr)`: the outcome of `Synchronize`.
     ///
     /// Rule: exactly once per `Synchronize` that returned `S_OK`; may arrive
-    /// before `Synchronize` returns (§G.2 #16). No progress after it
-    /// (§G.2 #17).
+    /// before `Synchronize` returns ([§G.2 #16](crate::protocol#rule-16)). No progress after it
+    /// ([§G.2 #17](crate::protocol#rule-17)).
     ///
     /// # Errors
     ///
@@ -102,9 +102,9 @@ pub trait SyncCallback: Send + Sync {
     /// `ShowErrorCompleted(hr, cItems, pItemIDs)`: the outcome of `ShowError`.
     ///
     /// Rule: only after `ShowError` returned success, at most once
-    /// (§G.5 #35). `retry_items` matters only when `outcome` is
+    /// ([§G.5 #35](crate::protocol#rule-35)). `retry_items` matters only when `outcome` is
     /// `S_SYNCMGR_RETRYSYNC`, which starts a new prepare/synchronize cycle
-    /// over those items (§G.2 #19); the host copies them.
+    /// over those items ([§G.2 #19](crate::protocol#rule-19)); the host copies them.
     ///
     /// # Errors
     ///
@@ -124,7 +124,7 @@ pub trait SyncCallback: Send + Sync {
     /// Rule: `true` before every dialog, `false` after it, paired without
     /// nesting; the host grants one handler at a time and refuses during
     /// prepare/synchronize unless `SYNCMGRFLAG_MAYBOTHERUSER` is set
-    /// (§G.4 #29, #30). The default refuses every dialog.
+    /// ([§G.4 #29](crate::protocol#rule-29), #30). The default refuses every dialog.
     ///
     /// # Errors
     ///
@@ -140,10 +140,10 @@ pub trait SyncCallback: Send + Sync {
     /// `Progress(ItemID, pSyncProgressItem)`: report progress for `item` and
     /// learn whether to go on.
     ///
-    /// Rules: call it before starting each new item (§G.3 #20); `None` is a
-    /// pure cancellation poll with no update (§G.3 #25). The answer is the
-    /// [`CancelDecision`]; `CancelAll` is sticky (§G.3 #21). After a cancel
-    /// only a terminal status may be reported for the item (§G.3 #22).
+    /// Rules: call it before starting each new item ([§G.3 #20](crate::protocol#rule-20)); `None` is a
+    /// pure cancellation poll with no update ([§G.3 #25](crate::protocol#fact-25)). The answer is the
+    /// [`CancelDecision`]; `CancelAll` is sticky ([§G.3 #21](crate::protocol#fact-21)). After a cancel
+    /// only a terminal status may be reported for the item ([§G.3 #22](crate::protocol#rule-22)).
     ///
     /// # Errors
     ///
@@ -159,7 +159,7 @@ pub trait SyncCallback: Send + Sync {
     /// the host's error log.
     ///
     /// Rule: error ids are unique among live entries and never the all-zero
-    /// id (§G.5 #32); an item id must be in the prepared set (§G.2 #15).
+    /// id ([§G.5 #32](crate::protocol#rule-32)); an item id must be in the prepared set ([§G.2 #15](crate::protocol#rule-15)).
     ///
     /// # Errors
     ///
@@ -176,7 +176,7 @@ pub trait SyncCallback: Send + Sync {
 
     /// `DeleteLogError(ErrorID, 0)`: remove an entry;
     /// [`ErrorId::ALL`](crate::ErrorId::ALL) removes every entry of this
-    /// handler (§G.5 #33).
+    /// handler ([§G.5 #33](crate::protocol#fact-33)).
     ///
     /// # Errors
     ///
@@ -187,7 +187,7 @@ pub trait SyncCallback: Send + Sync {
     }
 
     /// `EstablishConnection(pwszConnection, 0)`: ask the host to open a
-    /// network connection; `None` is the default connection (§G.5 #38).
+    /// network connection; `None` is the default connection ([§G.5 #38](crate::protocol#rule-38)).
     ///
     /// # Errors
     ///

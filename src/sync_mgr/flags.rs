@@ -1,6 +1,6 @@
 //! The numeric vocabulary of mobsync.h: the `SYNCMGRFLAG` word passed to
 //! `Initialize`, the flag sets and masks of the structures, and the small
-//! enumerations (FACTS.md §A.1, §A.6, §A.7).
+//! enumerations ([the specification](crate::protocol#syncmgr), §A.6, §A.7).
 //!
 //! Every type decodes **strictly** from its raw `u32`: an unknown enum value
 //! is [`DecodeError::UnknownValue`], a bit outside the SDK mask is
@@ -27,7 +27,7 @@
 //! assert!(flags.may_bother_user());
 //! assert_eq!(flags.modifiers(), SyncModifiers::MAY_BOTHER_USER);
 //!
-//! // Initialize treats an unknown event code as MANUAL (FACTS.md §G.1 #2).
+//! // Initialize treats an unknown event code as MANUAL ([the specification](crate::protocol#rules) #2).
 //! assert!(SyncMgrFlags::try_from(0x07).is_err());
 //! assert_eq!(SyncMgrFlags::from_u32_lenient(0x07).event(), SyncEvent::Manual);
 //! ```
@@ -138,7 +138,7 @@ impl SyncMgrFlags {
 
     /// Lenient decoding, as a handler's `Initialize` is told to read its
     /// argument: an event code outside 1..=6 is treated as
-    /// [`SyncEvent::Manual`] (FACTS.md §G.1 #2, documented), and bits
+    /// [`SyncEvent::Manual`] ([the specification](crate::protocol#rules) #2, documented), and bits
     /// outside [`Self::VALID_MASK`] are dropped. Never fails.
     pub fn from_u32_lenient(value: u32) -> Self {
         let event = SyncEvent::try_from(value & Self::EVENT_MASK).unwrap_or(SyncEvent::Manual);

@@ -1,5 +1,5 @@
 //! [`SyncHandler`]: the handler side of the protocol
-//! (`ISyncMgrSynchronize`, FACTS.md §A.4, §E).
+//! (`ISyncMgrSynchronize`, [the specification](crate::protocol#syncmgr), §E).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -44,11 +44,11 @@ impl HandlerAnswer {
 /// What `EnumSyncMgrItems` returns: the items, and whether some were left out.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ItemEnumeration {
-    /// The items, in the handler's order. Ids must be unique (§G.1 #11).
+    /// The items, in the handler's order. Ids must be unique ([§G.1 #11](crate::protocol#rule-11)).
     pub items: Vec<SyncItem>,
     /// `S_SYNCMGR_MISSINGITEMS`: some items are missing from `items`, and
     /// the host must keep the stored preferences of items it does not see
-    /// (§G.1 #12).
+    /// ([§G.1 #12](crate::protocol#fact-12)).
     pub missing_items: bool,
 }
 
@@ -103,10 +103,10 @@ pub trait SyncHandler: Send + Sync {
     /// `Initialize(0, dwSyncMgrFlags, cbCookie, lpCookie)`: is there work for
     /// this event?
     ///
-    /// Rules: the first call on a handler (§G.1 #1); the flags stay in force
+    /// Rules: the first call on a handler ([§G.1 #1](crate::protocol#rule-1)); the flags stay in force
     /// for the handler's lifetime; `cookie` is `Some` only with
-    /// `SYNCMGRFLAG_INVOKE` (§G.1 #3). [`HandlerAnswer::Decline`] (`S_FALSE`)
-    /// ends the session: no prepare, no synchronize (§G.1 #4).
+    /// `SYNCMGRFLAG_INVOKE` ([§G.1 #3](crate::protocol#fact-3)). [`HandlerAnswer::Decline`] (`S_FALSE`)
+    /// ends the session: no prepare, no synchronize ([§G.1 #4](crate::protocol#fact-4)).
     ///
     /// # Errors
     ///
@@ -117,7 +117,7 @@ pub trait SyncHandler: Send + Sync {
         cookie: Option<&[u8]>,
     ) -> Result<HandlerAnswer, HandlerError>;
 
-    /// `GetHandlerInfo`: the handler's name and flags (§G.1 #10).
+    /// `GetHandlerInfo`: the handler's name and flags ([§G.1 #10](crate::protocol#rule-10)).
     ///
     /// # Errors
     ///
@@ -127,7 +127,7 @@ pub trait SyncHandler: Send + Sync {
     /// `EnumSyncMgrItems`: the items this handler can synchronize.
     ///
     /// Rules: ids unique; set `missing_items` for `S_SYNCMGR_MISSINGITEMS`
-    /// (§G.1 #11, #12).
+    /// ([§G.1 #11](crate::protocol#rule-11), #12).
     ///
     /// # Errors
     ///
@@ -137,7 +137,7 @@ pub trait SyncHandler: Send + Sync {
     /// `GetItemObject(ItemID, riid, ppv)`: reserved for forward compatibility.
     ///
     /// Rule: implementations **must** answer [`HandlerError::NotImplemented`]
-    /// (`E_NOTIMPL`), and a host must not rely on it (§G.1 #9). The return
+    /// (`E_NOTIMPL`), and a host must not rely on it ([§G.1 #9](crate::protocol#fact-9)). The return
     /// type cannot hold a success; keep the default.
     ///
     /// # Errors
@@ -153,7 +153,7 @@ pub trait SyncHandler: Send + Sync {
     ///
     /// Rules: called only for items enumerated with `HAS_PROPERTIES` (or a
     /// handler with `HAS_PROPERTIES`); on success `ShowPropertiesCompleted`
-    /// follows (§G.5 #36). The default answers `E_NOTIMPL`.
+    /// follows ([§G.5 #36](crate::protocol#rule-36)). The default answers `E_NOTIMPL`.
     ///
     /// # Errors
     ///
@@ -168,7 +168,7 @@ pub trait SyncHandler: Send + Sync {
     ///
     /// Rules: keep exactly one reference to the current callback; on replace
     /// release the old one; after `None` hold nothing and make no further
-    /// calls (§G.1 #6, #8). [`CallbackSlot::set`](crate::CallbackSlot::set)
+    /// calls ([§G.1 #6](crate::protocol#rule-6), #8). [`CallbackSlot::set`](crate::CallbackSlot::set)
     /// does all of this.
     ///
     /// # Errors
@@ -184,9 +184,9 @@ pub trait SyncHandler: Send + Sync {
     ///
     /// Rules: return promptly; on [`HandlerAnswer::Accept`] call
     /// `prepare_for_sync_completed` exactly once, before or after returning
-    /// (§G.2 #13). Decline if the preparation needs UI and
+    /// ([§G.2 #13](crate::protocol#rule-13)). Decline if the preparation needs UI and
     /// `SYNCMGRFLAG_MAYBOTHERUSER` is clear (§F.1 #8). The same items govern
-    /// `synchronize` (§G.2 #15).
+    /// `synchronize` ([§G.2 #15](crate::protocol#rule-15)).
     ///
     /// # Errors
     ///
@@ -200,9 +200,9 @@ pub trait SyncHandler: Send + Sync {
     /// `Synchronize(hWndParent)`: synchronize the prepared items.
     ///
     /// Rules: return promptly and call `synchronize_completed` exactly once,
-    /// before or after returning (§G.2 #16); call `progress` before each
+    /// before or after returning ([§G.2 #16](crate::protocol#rule-16)); call `progress` before each
     /// item and honour its [`CancelDecision`](crate::CancelDecision)
-    /// (§G.3 #20–#24).
+    /// ([§G.3 #20–#24](crate::protocol#rule-20)).
     ///
     /// # Errors
     ///
@@ -214,7 +214,7 @@ pub trait SyncHandler: Send + Sync {
     ///
     /// Rules: called only between prepare returning and its completion, or
     /// between synchronize returning and its completion; the only status is
-    /// [`SyncMgrStatus::Skipped`] (§G.2 #18).
+    /// [`SyncMgrStatus::Skipped`] ([§G.2 #18](crate::protocol#rule-18)).
     ///
     /// # Errors
     ///
@@ -225,7 +225,7 @@ pub trait SyncHandler: Send + Sync {
     /// `ShowError(hWndParent, ErrorID)`: the user opened a logged error.
     ///
     /// Rules: called only for live entries logged with an id and jump text
-    /// (§G.5 #34); on success `ShowErrorCompleted` follows (§G.5 #35). The
+    /// ([§G.5 #34](crate::protocol#fact-34)); on success `ShowErrorCompleted` follows ([§G.5 #35](crate::protocol#rule-35)). The
     /// default answers `E_NOTIMPL`.
     ///
     /// # Errors

@@ -4,7 +4,7 @@
 //! A [`Session`] hosts one handler. A real SyncMgr host runs every
 //! registered handler of a sync at the same time, and some rules span
 //! handlers: only one handler at a time may show UI (`EnableModeless(TRUE)`,
-//! §G.4 #29), and the user's "Stop" cancels every handler. A `Host` adds
+//! [§G.4 #29](crate::protocol#rule-29)), and the user's "Stop" cancels every handler. A `Host` adds
 //! exactly that on top of sessions, and keeps a misbehaving handler (even a
 //! panicking one) from taking the others down.
 //!
@@ -68,7 +68,7 @@ struct HostState {
 /// Runs several handler sessions at once, each on its own thread.
 ///
 /// All sessions share one modeless arbitration (one handler at a time may
-/// show UI, §G.4 #29) and one host-wide [`cancel_all`](Self::cancel_all).
+/// show UI, [§G.4 #29](crate::protocol#rule-29)) and one host-wide [`cancel_all`](Self::cancel_all).
 /// A UI thread pulls [`snapshot`](Self::snapshot) at its own rate; each
 /// session's [`Session`] handle gives per-item control
 /// ([`cancel_item`](Session::cancel_item), [`skip_item`](Session::skip_item))

@@ -72,19 +72,19 @@ pub enum SyncMgrProgressError {
 ///
 /// A report says only what changed: each of its four fields — status text,
 /// status, progress value, maximum — is present or absent, exactly as the
-/// `mask` of the C struct says (FACTS.md §A.5, §A.6). An absent field leaves
+/// `mask` of the C struct says ([the specification](crate::protocol#syncmgr), §A.6). An absent field leaves
 /// the host's remembered value alone.
 ///
 /// `SyncMgrProgress` is plain data rather than a trait: a report is a value the
 /// host copies, stores in snapshots and sends across threads, and every
 /// generation's report converts into it. Building one validates what a
-/// single report can violate on its own (§G.3 #26, #27): values are
+/// single report can violate on its own ([§G.3 #26](crate::protocol#rule-26), #27): values are
 /// non-negative, and the value does not exceed the maximum when both are
 /// present. Checks that need history (a value above a maximum remembered from
 /// an earlier report) belong to the host.
 ///
 /// The raw form, [`RawProgressItem`], mirrors the C struct without `cbSize`
-/// (which is checked per architecture at the FFI edge, §G.9 #60) and decodes
+/// (which is checked per architecture at the FFI edge, [§G.9 #60](crate::protocol#fact-60)) and decodes
 /// strictly: unknown mask bits, an unknown status, a missing or invalid
 /// UTF-16 text are typed errors, and fields whose bit is clear are never read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

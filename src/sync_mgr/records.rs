@@ -1,5 +1,5 @@
 //! The mobsync.h structures a handler hands to SyncMgr: `SYNCMGRITEM`,
-//! `SYNCMGRHANDLERINFO` and `SYNCMGRLOGERRORINFO` (FACTS.md §A.1, §A.5),
+//! `SYNCMGRHANDLERINFO` and `SYNCMGRLOGERRORINFO` ([the specification](crate::protocol#syncmgr), §A.5),
 //! plus their name limits and `cbSize` values.
 //!
 //! Each structure comes in two forms:
@@ -57,7 +57,7 @@ const ITEM_NAME_FIELD: &str = "SYNCMGRITEM.wszItemName";
 const HANDLER_NAME_FIELD: &str = "SYNCMGRHANDLERINFO.wszHandlerName";
 
 /// The `sizeof` of a mobsync.h structure on each architecture, the value its
-/// `cbSize` field must carry (FACTS.md §A.5, measured).
+/// `cbSize` field must carry ([the specification](crate::protocol#syncmgr), measured).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StructSize {
     /// `sizeof` with 32-bit pointers (x86).

@@ -1,6 +1,6 @@
 //! `SYNCMGRSTATUS`: the status of one item, as a handler reports it in
 //! `SYNCMGRPROGRESSITEM.dwStatusType` and as SyncMgr pushes it with
-//! `ISyncMgrSynchronize::SetItemStatus` (FACTS.md §A.7).
+//! `ISyncMgrSynchronize::SetItemStatus` ([the specification](crate::protocol#syncmgr)).
 //!
 //! The values are not contiguous: `SYNCMGRSTATUS_UPDATING_INDETERMINATE`
 //! (8) is a Vista addition missing from mingw-w64, and

@@ -14,7 +14,7 @@ use super::{
 ///
 /// `completed` is "a part of" `total`, except in the documented `0 / 0`
 /// report a session sends once per applied change when the remaining-work
-/// estimate is 0 (§G.8 #53).
+/// estimate is 0 ([§G.8 #53](crate::protocol#rule-53)).
 ///
 /// ```
 /// use syncmgr::ProgressItem;
@@ -22,7 +22,7 @@ use super::{
 ///
 /// let p = WindowsSyncProgress::new(ProviderRole::Destination, ProgressStage::ChangeApplication, 3, 4);
 /// assert_eq!(p.fraction(), Some(0.75));
-/// assert!(WindowsSyncProgress::from_raw(2, 0, 0, 0).is_err()); // no such role (§G.8 #52)
+/// assert!(WindowsSyncProgress::from_raw(2, 0, 0, 0).is_err()); // no such role ([§G.8 #52](crate::protocol#rule-52))
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WindowsSyncProgress {
@@ -52,7 +52,7 @@ impl WindowsSyncProgress {
     /// # Errors
     ///
     /// [`DecodeError::UnknownValue`] for a role or stage outside §C.3 (the
-    /// session answers `E_INVALIDARG`, §G.8 #52).
+    /// session answers `E_INVALIDARG`, [§G.8 #52](crate::protocol#rule-52)).
     pub fn from_raw(
         role: u32,
         stage: u32,
@@ -132,12 +132,12 @@ pub struct RecoverableError {
 }
 
 /// `ISyncCallback` and `ISyncCallback2`: the application's side of a
-/// Windows Sync session (FACTS.md §C.2, slots 3–9).
+/// Windows Sync session ([the specification](crate::protocol#windows-sync), slots 3–9).
 ///
 /// The direction is the reverse of SyncMgr and Sync Center: the
 /// *application* implements this and the *session* calls it. Cancellation is
 /// session-wide, by [`WindowsSyncSession::cancel`](super::WindowsSyncSession::cancel)
-/// (`ISyncSession::Cancel`); and — this crate's policy, §G.8 #57 — by
+/// (`ISyncSession::Cancel`); and — this crate's policy, [§G.8 #57](crate::protocol#rule-57) — by
 /// returning an error from any method, which aborts the session.
 ///
 /// Only `on_progress` is required; the other methods accept by default
@@ -148,14 +148,14 @@ pub trait WindowsSyncCallback: Send + Sync {
     ///
     /// # Errors
     ///
-    /// An application error: the session aborts (§G.8 #57).
+    /// An application error: the session aborts ([§G.8 #57](crate::protocol#rule-57)).
     fn on_progress(&self, progress: &WindowsSyncProgress) -> Result<(), CallbackError>;
 
     /// `OnChange` (slot 4): a change is about to be applied.
     ///
     /// # Errors
     ///
-    /// An application error: the session aborts (§G.8 #57).
+    /// An application error: the session aborts ([§G.8 #57](crate::protocol#rule-57)).
     fn on_change(&self, change: &SyncChange) -> Result<(), CallbackError> {
         let _ = change;
         Ok(())
@@ -163,11 +163,11 @@ pub trait WindowsSyncCallback: Send + Sync {
 
     /// `OnConflict` (slot 5), only under `CRP_NONE`: the resolve action the
     /// application sets with `SetResolveActionForChange`. `None` is a
-    /// callback that returned without setting one (§G.8 #54).
+    /// callback that returned without setting one ([§G.8 #54](crate::protocol#rule-54)).
     ///
     /// # Errors
     ///
-    /// An application error: the session aborts (§G.8 #57).
+    /// An application error: the session aborts ([§G.8 #57](crate::protocol#rule-57)).
     fn on_conflict(
         &self,
         conflict: &ChangeConflict,
@@ -180,7 +180,7 @@ pub trait WindowsSyncCallback: Send + Sync {
     ///
     /// # Errors
     ///
-    /// An application error: the session aborts (§G.8 #57).
+    /// An application error: the session aborts ([§G.8 #57](crate::protocol#rule-57)).
     fn on_full_enumeration_needed(&self) -> Result<FullEnumerationAction, CallbackError> {
         Ok(FullEnumerationAction::DEFAULT)
     }
@@ -189,7 +189,7 @@ pub trait WindowsSyncCallback: Send + Sync {
     ///
     /// # Errors
     ///
-    /// An application error: the session aborts (§G.8 #57).
+    /// An application error: the session aborts ([§G.8 #57](crate::protocol#rule-57)).
     fn on_recoverable_error(&self, error: &RecoverableError) -> Result<(), CallbackError> {
         let _ = error;
         Ok(())
@@ -200,7 +200,7 @@ pub trait WindowsSyncCallback: Send + Sync {
     ///
     /// # Errors
     ///
-    /// An application error: the session aborts (§G.8 #57).
+    /// An application error: the session aborts ([§G.8 #57](crate::protocol#rule-57)).
     fn on_change_applied(&self, totals: SessionStatistics) -> Result<(), CallbackError> {
         let _ = totals;
         Ok(())
@@ -211,7 +211,7 @@ pub trait WindowsSyncCallback: Send + Sync {
     ///
     /// # Errors
     ///
-    /// An application error: the session aborts (§G.8 #57).
+    /// An application error: the session aborts ([§G.8 #57](crate::protocol#rule-57)).
     fn on_change_failed(&self, totals: SessionStatistics) -> Result<(), CallbackError> {
         let _ = totals;
         Ok(())

@@ -1,5 +1,5 @@
 //! Windows Sync (`winsync.h`, the Sync Framework core in Windows 7 and
-//! later) on the same core: FACTS.md §C and §G.8.
+//! later) on the same core: [the specification](crate::protocol#windows-sync) and §G.8.
 //!
 //! Here the direction is reversed: the application implements the callback
 //! ([`WindowsSyncCallback`], `ISyncCallback`) and the session calls it.

@@ -32,10 +32,10 @@ pub enum ChangeResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProviderStep {
     /// `ISyncSessionState::OnProgress` from a provider, with raw values
-    /// (§G.8 #52 is checked on them). During change application `completed`
+    /// ([§G.8 #52](crate::protocol#rule-52) is checked on them). During change application `completed`
     /// is added to the session's running total and `total` is the work
-    /// *remaining*; the application sees `accumulated + remaining` (FACTS.md
-    /// §C.4).
+    /// *remaining*; the application sees `accumulated + remaining` ([the
+    /// specification](crate::protocol#windows-sync)).
     Progress {
         /// `provider`, raw.
         role: u32,
@@ -182,7 +182,7 @@ struct Shared {
     state: Mutex<State>,
 }
 
-/// A Windows Sync session: the engine side of `ISyncCallback` (FACTS.md §C,
+/// A Windows Sync session: the engine side of `ISyncCallback` ([the specification](crate::protocol#windows-sync),
 /// §G.8).
 ///
 /// The application registers a [`WindowsSyncCallback`] (replace and
@@ -200,9 +200,9 @@ struct Shared {
 ///   after it, `OnRecoverableError` as the provider records them;
 /// - [`cancel`](Self::cancel) from any thread, also from inside a callback,
 ///   stops it before the next step: no more work and no more callbacks
-///   (§G.8 #56), and the session reports `E_ABORT`.
+///   ([§G.8 #56](crate::protocol#rule-56)), and the session reports `E_ABORT`.
 ///
-/// **Our policy for a failing callback (§G.8 #57, undocumented by
+/// **Our policy for a failing callback ([§G.8 #57](crate::protocol#rule-57), undocumented by
 /// Microsoft).** A failure returned by any callback method aborts the
 /// session as a cancel does, and [`error_status`](Self::error_status)
 /// (`ISyncSessionState2::GetSessionErrorStatus`) reports that code. The
@@ -213,7 +213,7 @@ struct Shared {
 ///
 /// | rule | strict | lenient |
 /// |---|---|---|
-/// | §G.8 #52 an unknown role or stage | the provider gets `E_INVALIDARG` (documented) | same |
+/// | [§G.8 #52](crate::protocol#rule-52) an unknown role or stage | the provider gets `E_INVALIDARG` (documented) | same |
 /// | #52 a stage earlier than one already reported | refused, `E_INVALIDARG` | recorded, forwarded |
 /// | #53 `completed > total` outside change application (not `0 / 0`) | refused, `E_INVALIDARG` | recorded, forwarded |
 /// | #54 `OnConflict` sets no action | recorded; the change fails | recorded; the conflict is deferred |
@@ -341,7 +341,7 @@ impl WindowsSyncSession {
     ///
     /// A session runs once: a second call does nothing and answers
     /// [`WindowsSyncOutcome::Cancelled`], as every call on a finished session
-    /// does (§G.8 #56); the error status keeps the reason the session
+    /// does ([§G.8 #56](crate::protocol#rule-56)); the error status keeps the reason the session
     /// stopped, or becomes `E_ABORT` if it had completed.
     pub fn run(&self, steps: impl IntoIterator<Item = ProviderStep>) -> WindowsSyncOutcome {
         {

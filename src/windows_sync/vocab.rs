@@ -1,5 +1,5 @@
-//! The enumerations, flag sets and small structs of `winsync.h` (FACTS.md
-//! §C.3), with their exact values and strict decoding.
+//! The enumerations, flag sets and small structs of `winsync.h` ([the
+//! specification](crate::protocol#windows-sync)), with their exact values and strict decoding.
 //!
 //! The SDK declares the enumerations anonymously; the names are the ones
 //! windows-rs and the documentation use. `SRA_LAST` and `CRP_LAST` are
@@ -49,13 +49,13 @@ impl FullEnumerationAction {
     /// The action a session takes when no callback answers (none is
     /// registered, or the callback does not override the method).
     ///
-    /// The documentation contradicts itself (FACTS.md §F.3 #1): the method
+    /// The documentation contradicts itself ([the specification](crate::protocol#contradictions) #1): the method
     /// page says `SFEA_ABORT`, the enumeration page `SFEA_FULL_ENUMERATION`.
     /// This crate follows the method page, the more specific of the two:
     /// without an answer, nothing is enumerated that nobody asked for.
     pub const DEFAULT: Self = Self::Abort;
 
-    /// Read a raw answer as the engine does (§G.8 #55): an out-of-range
+    /// Read a raw answer as the engine does ([§G.8 #55](crate::protocol#rule-55)): an out-of-range
     /// value is `SFEA_ABORT`.
     pub fn from_u32_lenient(value: u32) -> Self {
         Self::try_from(value).unwrap_or(Self::Abort)
@@ -80,7 +80,7 @@ u32_enum! {
 
 impl ResolveAction {
     /// `SRA_LAST` (5): the sentinel above every action; never a valid
-    /// answer (§G.8 #54).
+    /// answer ([§G.8 #54](crate::protocol#rule-54)).
     pub const LAST: u32 = 5;
 
     /// True when the resolution applies the source's change to the
@@ -113,7 +113,7 @@ u32_enum! {
 
 u32_enum! {
     /// `CONFLICT_RESOLUTION_POLICY`: who resolves conflicts; only under
-    /// `CRP_NONE` does `OnConflict` fire (§G.8 #54).
+    /// `CRP_NONE` does `OnConflict` fire ([§G.8 #54](crate::protocol#rule-54)).
     pub enum ConflictResolutionPolicy: "CONFLICT_RESOLUTION_POLICY" {
         /// `CRP_NONE` (0): the application decides, through `OnConflict`.
         None = 0 => ("CRP_NONE", "none"),

@@ -40,7 +40,7 @@ struct ItemRecord {
     cancel: Option<CancelReason>,
     cancel_signalled: bool,
     acknowledged: bool,
-    /// A FAILED after the terminal report has been accepted (§G.7 #51
+    /// A FAILED after the terminal report has been accepted ([§G.7 #51](crate::protocol#rule-51)
     /// allows one).
     late_failure: bool,
     finished_by_host: bool,
@@ -100,7 +100,7 @@ impl State {
         self.items.push(ItemRecord::new(id));
     }
 
-    /// The cancel request for `index`, marking it signalled (§G.7 #42): the
+    /// The cancel request for `index`, marking it signalled ([§G.7 #42](crate::protocol#rule-42)): the
     /// sticky cancel-all, else the item's own cancel until it is
     /// acknowledged or the item has finished.
     fn request(&mut self, index: usize) -> CancelRequest {
@@ -121,7 +121,7 @@ impl State {
 
     /// The handler-wide cancel request (for `SetHandlerProgressText`,
     /// `CanContinue(NULL)` and calls naming no known item). A cancel-all
-    /// answered here is signalled to every unfinished item (§G.7 #42).
+    /// answered here is signalled to every unfinished item ([§G.7 #42](crate::protocol#rule-42)).
     fn handler_request(&mut self) -> CancelRequest {
         if self.cancel_all.is_none() {
             return CancelRequest::None;
@@ -149,7 +149,7 @@ struct Shared {
 
 /// A Sync Center host for one handler: it creates the session for a set of
 /// items, calls `ISyncMgrHandler::Synchronize`, answers every
-/// `ISyncMgrSyncCallback` call, and checks the rules of FACTS.md §G.7.
+/// `ISyncMgrSyncCallback` call, and checks the rules of [the specification](crate::protocol#rules).
 ///
 /// Items move through the same [`ItemPhase`] machine as SyncMgr's, and
 /// cancellation is the same model — per item, or a sticky cancel-all —
@@ -160,7 +160,7 @@ struct Shared {
 ///
 /// | rule | strict | lenient |
 /// |---|---|---|
-/// | §G.7 #40 over-long id or text | refused with a typed error (the types cannot hold one; the raw decoders and `SetHandlerProgressText` refuse it with `E_INVALIDARG`) | same |
+/// | [§G.7 #40](crate::protocol#rule-40) over-long id or text | refused with a typed error (the types cannot hold one; the raw decoders and `SetHandlerProgressText` refuse it with `E_INVALIDARG`) | same |
 /// | #41 a report after a terminal one, other than one `FAILED` | `E_ACCESSDENIED`, the item is marked failed | same: this is documented Windows behaviour |
 /// | #42 an item told to cancel reports more work, or ends other than `CANCELED` or `FAILED` | the report is not applied; the cancel is answered again | applied, and the cancel answered again |
 /// | #42 an item told to cancel never reports a terminal status | recorded; the host finishes it `Stopped` | same |
@@ -170,7 +170,7 @@ struct Shared {
 /// | #50 a call after `Synchronize` returned | `E_UNEXPECTED` | recorded, processed |
 /// | #51 an item left without a terminal report | recorded; the host finishes it `Stopped` if cancelled, else `Failed` | same |
 ///
-/// Steps are ignored for `UPDATING_INDETERMINATE` (§G.7 #43). Cancel-all is
+/// Steps are ignored for `UPDATING_INDETERMINATE` ([§G.7 #43](crate::protocol#rule-43)). Cancel-all is
 /// sticky, and items added to the session afterwards are born cancelled.
 ///
 /// ```
@@ -390,7 +390,7 @@ impl SyncCenterSession {
         });
     }
 
-    /// §G.7 #50: no callback after `Synchronize` returned.
+    /// [§G.7 #50](crate::protocol#rule-50): no callback after `Synchronize` returned.
     fn check_running(
         &self,
         st: &mut State,
@@ -410,7 +410,7 @@ impl SyncCenterSession {
         Ok(())
     }
 
-    /// The index of `item`, or the §G.7 #46 breach.
+    /// The index of `item`, or the [§G.7 #46](crate::protocol#rule-46) breach.
     fn session_item(
         &self,
         st: &mut State,
@@ -567,7 +567,7 @@ impl SyncCenterSession {
         Ok(CancelDecision::from(st.request(index)).can_continue())
     }
 
-    /// Finish every item the handler left open (§G.7 #42, #51).
+    /// Finish every item the handler left open ([§G.7 #42](crate::protocol#rule-42), #51).
     fn finish_items(&self, st: &mut State) {
         let cancel_all = st.cancel_all.is_some();
         for index in 0..st.items.len() {

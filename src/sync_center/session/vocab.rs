@@ -54,9 +54,9 @@ pub struct SyncCenterItemSnapshot {
     pub cancel_signalled: bool,
     /// The handler acknowledged a cancel with `SYNCMGR_PS_CANCELED`.
     pub acknowledged: bool,
-    /// The host finished the item: the handler left it open (§G.7 #51), or a
+    /// The host finished the item: the handler left it open ([§G.7 #51](crate::protocol#rule-51)), or a
     /// report after a terminal one was refused and the item marked failed
-    /// (§G.7 #41).
+    /// ([§G.7 #41](crate::protocol#rule-41)).
     pub finished_by_host: bool,
 }
 

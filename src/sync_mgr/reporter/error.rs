@@ -74,7 +74,7 @@ pub enum ReportError {
     #[error(transparent)]
     Invalid(#[from] SyncMgrProgressError),
     /// The report's status is a move the host's item machine refuses (for
-    /// example `PENDING` after `UPDATING`, §G.3 #20).
+    /// example `PENDING` after `UPDATING`, [§G.3 #20](crate::protocol#rule-20)).
     #[error(transparent)]
     Phase(#[from] ItemViolation),
     /// [`ItemReporter::report`](crate::ItemReporter::report) got a terminal status; terminal statuses go
@@ -86,7 +86,7 @@ pub enum ReportError {
         "{0} is not a terminal status (expected stopped, skipped, succeeded, failed or deleted)"
     )]
     NotTerminal(SyncMgrStatus),
-    /// The item has already reported a terminal status (§G.3 #28).
+    /// The item has already reported a terminal status ([§G.3 #28](crate::protocol#rule-28)).
     #[error("item {0} has already reported a terminal status")]
     Finished(ItemId),
     /// Another [`ItemReporter`](crate::ItemReporter) for this item is still open.

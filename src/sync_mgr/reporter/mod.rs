@@ -1,5 +1,5 @@
 //! [`ProgressReporter`]: what a handler uses to report progress and honour
-//! cancellation (FACTS.md §G.3 #20–#28, §E.3). The user-facing rules and the
+//! cancellation ([the specification](crate::protocol#rules) #20–#28, §E.3). The user-facing rules and the
 //! example are on [`ProgressReporter`], since this module is private.
 //!
 //! # Invariants
@@ -224,13 +224,13 @@ impl ItemTable {
 /// code:
 ///
 /// - [`begin`](Self::begin) is the "call `Progress` before each new item"
-///   report (§G.3 #20). It reports `UPDATING`, never a terminal status,
+///   report ([§G.3 #20](crate::protocol#rule-20)). It reports `UPDATING`, never a terminal status,
 ///   and once cancel-all has been answered it refuses to open a new item
-///   without calling the host (§G.3 #23).
+///   without calling the host ([§G.3 #23](crate::protocol#rule-23)).
 /// - Every report goes through an [`ItemReporter`]. A cancel answer
 ///   (`CancelItem` for this item, or `CancelAll`) is recorded, the item is
 ///   finished at once with `STOPPED` (the only report the host gets for it
-///   from then on, §G.3 #22), and the call returns
+///   from then on, [§G.3 #22](crate::protocol#rule-22)), and the call returns
 ///   [`ReportError::Cancelled`], so handler code leaves the item with `?`.
 /// - [`skip`](Self::skip) is what a handler's `set_item_status(item,
 ///   Skipped)` calls (§G.2 #18): the item's reporter sees the cancel at its
@@ -243,7 +243,7 @@ impl ItemTable {
 /// earlier report, or a skip. They never call the host, so they are cheap
 /// enough for an inner loop (the item's own check is one atomic load). To
 /// ask the host, report something, or call [`ItemReporter::poll`], which sends
-/// the pure cancellation poll `Progress(item, NULL)` (§G.3 #25).
+/// the pure cancellation poll `Progress(item, NULL)` ([§G.3 #25](crate::protocol#fact-25)).
 ///
 /// Cancellation is one-way: nothing un-cancels an item or cancel-all. A new
 /// sync cycle (for example a retry after `ShowErrorCompleted`) uses a new
@@ -263,7 +263,7 @@ impl ItemTable {
 /// | [`finish`](ItemReporter::finish)`(terminal)` | reports the status | reports the status | `Err(Cancelled)`, no host call |
 ///
 /// An item that was never reported gets no report at all when it turns out
-/// to be cancelled: its first report must not be terminal (§G.3 #20), and the
+/// to be cancelled: its first report must not be terminal ([§G.3 #20](crate::protocol#rule-20)), and the
 /// host finalizes items the handler never opened.
 ///
 /// # Example
@@ -383,13 +383,13 @@ impl ProgressReporter {
         &self.slot
     }
 
-    /// Report `UPDATING` for `item` before starting it (§G.3 #20) and return
+    /// Report `UPDATING` for `item` before starting it ([§G.3 #20](crate::protocol#rule-20)) and return
     /// the reporter for the item.
     ///
     /// # Errors
     ///
     /// - [`ReportError::Cancelled`] with [`Cancelled::All`] without calling
-    ///   the host when cancel-all has been answered (§G.3 #23), and with
+    ///   the host when cancel-all has been answered ([§G.3 #23](crate::protocol#rule-23)), and with
     ///   [`Cancelled::Item`] without calling the host when the item was
     ///   cancelled or skipped before.
     /// - [`ReportError::Cancelled`] when the host answers a cancel to this
@@ -460,7 +460,7 @@ impl ProgressReporter {
         self.all_cancelled.load(Ordering::Acquire)
     }
 
-    /// The host skipped `item` (`SetItemStatus(item, SKIPPED)`, §G.2 #18):
+    /// The host skipped `item` (`SetItemStatus(item, SKIPPED)`, [§G.2 #18](crate::protocol#rule-18)):
     /// what a handler's `set_item_status` calls.
     ///
     /// The item counts as cancelled from now on: an [`ItemReporter`] for it
@@ -585,7 +585,7 @@ impl ItemReporter<'_> {
     }
 
     /// `Progress(item, NULL)`: ask the host whether to go on, without an
-    /// update (§G.3 #25).
+    /// update ([§G.3 #25](crate::protocol#fact-25)).
     ///
     /// # Errors
     ///

@@ -274,7 +274,7 @@ impl Driver {
     /// # Errors
     ///
     /// [`SessionError::NotShowable`] unless `error` is a live entry logged
-    /// with an id and jump text (§G.5 #34); [`SessionError::WrongPhase`]
+    /// with an id and jump text ([§G.5 #34](crate::protocol#fact-34)); [`SessionError::WrongPhase`]
     /// while a sync cycle runs or after release.
     pub fn show_error(&mut self, error: ErrorId) -> Result<ShowErrorOutcome, SessionError> {
         let ready = self.session.update(|st, events| {
@@ -335,9 +335,9 @@ impl Driver {
         Ok(outcome)
     }
 
-    /// `SetProgressCallback(NULL)` and release the handler. Records a §G.1 #6
+    /// `SetProgressCallback(NULL)` and release the handler. Records a [§G.1 #6](crate::protocol#rule-6)
     /// violation if the handler still holds the callback afterwards, and a
-    /// §G.4 #29 violation if it still holds the modeless grant. Idempotent.
+    /// [§G.4 #29](crate::protocol#rule-29) violation if it still holds the modeless grant. Idempotent.
     pub fn release(&mut self) {
         if std::mem::replace(&mut self.released, true) {
             return;

@@ -1,6 +1,6 @@
 //! The callback object the handler holds for one [`Driver`](super::Driver):
 //! forwards every `ISyncMgrSynchronizeCallback` call to the session, checks
-//! it against the protocol, and notices calls after its release (§G.1 #8).
+//! it against the protocol, and notices calls after its release ([§G.1 #8](crate::protocol#rule-8)).
 
 use crate::core::rule::Refusal;
 use crate::sync::{AtomicBool, Ordering};
@@ -14,7 +14,7 @@ use super::state::State;
 use super::{LogEntry, Session, SessionPhase};
 
 /// The host's callback object for one driver: forwards to the session and
-/// notices calls after its release (§G.1 #8).
+/// notices calls after its release ([§G.1 #8](crate::protocol#rule-8)).
 pub(super) struct Endpoint {
     pub(super) session: Session,
     pub(super) released: AtomicBool,

@@ -64,7 +64,7 @@ pub(crate) struct ItemBits {
     pub(crate) cancel_answered: bool,
     /// The user asked to skip it (one-way).
     pub(crate) skipped: bool,
-    /// The handler has received `SetItemStatus(SKIPPED)` (§G.2 #18 applies).
+    /// The handler has received `SetItemStatus(SKIPPED)` ([§G.2 #18](crate::protocol#rule-18) applies).
     pub(crate) skip_delivered: bool,
     pub(crate) in_sync_set: bool,
     pub(crate) finished_by_host: bool,

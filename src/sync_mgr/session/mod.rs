@@ -306,7 +306,7 @@ impl Session {
     /// Ask the handler to skip `item` with `SetItemStatus(SKIPPED)`.
     ///
     /// `SetItemStatus` is legal only after `PrepareForSync` or `Synchronize`
-    /// returned and before its completion (§G.2 #18). Inside such a window
+    /// returned and before its completion ([§G.2 #18](crate::protocol#rule-18)). Inside such a window
     /// the skip is delivered at once, on this thread. Outside, it is
     /// **queued** while a window can still open (before `Synchronize` has
     /// returned) and delivered when it does; once no window can open, it is

@@ -12,7 +12,7 @@
 
 use crate::sync::Mutex;
 
-/// Grants `EnableModeless(TRUE)` to one session at a time (§G.4 #29).
+/// Grants `EnableModeless(TRUE)` to one session at a time ([§G.4 #29](crate::protocol#rule-29)).
 #[derive(Debug, Default)]
 pub(crate) struct ModelessArbiter {
     holder: Mutex<Option<u64>>,

@@ -234,7 +234,7 @@ impl Session {
         }
     }
 
-    /// The cancel decision for a progress call on `record` (§G.3 #21).
+    /// The cancel decision for a progress call on `record` ([§G.3 #21](crate::protocol#fact-21)).
     pub(super) fn answer(st: &mut State, record: &mut ItemGuard<'_>) -> CancelDecision {
         if st.cancel_all.is_some() {
             st.tell_cancel_all();
@@ -250,7 +250,7 @@ impl Session {
 
     /// Check a report against every rule and apply it. Returns false when the
     /// host does not apply it but answers with the pending cancel instead
-    /// (§G.3 #22: "the host re-answers CANCELITEM").
+    /// ([§G.3 #22](crate::protocol#rule-22): "the host re-answers CANCELITEM").
     pub(super) fn apply_report(
         &self,
         st: &mut State,

@@ -70,7 +70,7 @@ pub(super) struct State {
     pub(super) show_error: Completion,
     pub(super) show_properties: Completion,
     pub(super) cancel_all: Option<CancelReason>,
-    /// The threads this cycle's CANCELALL was answered to (§G.3 #23 blames
+    /// The threads this cycle's CANCELALL was answered to ([§G.3 #23](crate::protocol#rule-23) blames
     /// only a thread that was told; usually one or two entries).
     pub(super) told_cancel_all: Vec<ThreadId>,
     pub(super) log: Vec<LogEntry>,
@@ -91,7 +91,7 @@ impl State {
     }
 
     /// True when the calling thread was answered CANCELALL in this cycle,
-    /// so it could have known not to open a new item (§G.3 #23).
+    /// so it could have known not to open a new item ([§G.3 #23](crate::protocol#rule-23)).
     pub(super) fn this_thread_was_told_cancel_all(&self) -> bool {
         self.told_cancel_all.contains(&thread::current().id())
     }

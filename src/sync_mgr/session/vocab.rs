@@ -152,12 +152,12 @@ pub enum SessionOutcome {
     /// `Initialize` answered `S_FALSE`: the handler does not handle this
     /// event. Nothing else was called.
     Declined,
-    /// No items were selected; `PrepareForSync` was not called (§G.2 #14).
+    /// No items were selected; `PrepareForSync` was not called ([§G.2 #14](crate::protocol#fact-14)).
     NothingToSync,
     /// `PrepareForSync` answered `S_FALSE`: it cannot prepare without UI.
     PrepareDeclined,
     /// `PrepareForSyncCompleted` reported a code other than `S_OK`;
-    /// `Synchronize` was not called (§G.2 #14).
+    /// `Synchronize` was not called ([§G.2 #14](crate::protocol#fact-14)).
     PrepareFailed {
         /// The code the handler reported.
         code: HResult,
@@ -212,7 +212,7 @@ pub enum ShowErrorOutcome {
         code: HResult,
     },
     /// `ShowErrorCompleted(S_SYNCMGR_RETRYSYNC, items)`: run
-    /// [`Driver::sync`](crate::Driver::sync) again with these items (§G.2 #19).
+    /// [`Driver::sync`](crate::Driver::sync) again with these items ([§G.2 #19](crate::protocol#rule-19)).
     Retry {
         /// The items to prepare and synchronize again.
         items: Vec<ItemId>,
@@ -268,7 +268,7 @@ pub enum SessionError {
         actual: SessionPhase,
     },
     /// The log entry does not exist, has no error id, or was not logged with
-    /// jump text (§G.5 #34).
+    /// jump text ([§G.5 #34](crate::protocol#fact-34)).
     #[error("error {0} is not a live log entry with jump text")]
     NotShowable(ErrorId),
 }
@@ -290,7 +290,7 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
-    /// True when `ShowError` may be offered for this entry (§G.5 #34).
+    /// True when `ShowError` may be offered for this entry ([§G.5 #34](crate::protocol#fact-34)).
     pub fn is_showable(&self) -> bool {
         self.error_id.is_some() && self.jump_text
     }
