@@ -99,7 +99,7 @@ impl SyncHandler for Worker {
     ) -> Result<HandlerAnswer, HandlerError> {
         *self.prepared.lock().map_err(|_| HandlerError::Aborted)? = items.to_vec();
         self.reporter
-            .callback()
+            .slot()
             .prepare_for_sync_completed(HResult::S_OK)
             .map_err(host_failed)?;
         Ok(HandlerAnswer::Accept)
@@ -119,7 +119,7 @@ impl SyncHandler for Worker {
             }
         }
         self.reporter
-            .callback()
+            .slot()
             .synchronize_completed(HResult::S_OK)
             .map_err(host_failed)
     }

@@ -32,9 +32,7 @@ fn cancel_all_races_a_second_thread(mode: Mode) {
             let reporter = Arc::new(ProgressReporter::new());
             reporter.set_callback(Some(h.callback()));
             // Thread 1 is told CANCELALL; its reporter has not recorded it.
-            let told = reporter
-                .callback()
-                .progress(item(1), Some(&updating(0, 10)));
+            let told = reporter.slot().progress(item(1), Some(&updating(0, 10)));
             assert_eq!(told, Ok(CancelDecision::CancelAll));
             // Thread 2 begins item 2 through the shared reporter.
             let second = Arc::clone(&reporter);

@@ -13,8 +13,8 @@ use std::thread;
 use common::within;
 use syncmgr::sync_center::{
     CancelRequest, EventFlags, EventLevel, MAX_SYNCMGR_ID, MAX_SYNCMGR_PROGRESSTEXT,
-    ProgressStatus, SyncCenterCallback, SyncCenterError, SyncCenterEvent, SyncCenterEventRecord,
-    SyncCenterHandler, SyncCenterItem, SyncCenterItemId, SyncCenterItemSnapshot, SyncCenterOutcome,
+    ProgressStatus, SyncCenterCallback, SyncCenterError, SyncCenterEvent, SyncCenterHandler,
+    SyncCenterItem, SyncCenterItemId, SyncCenterItemSnapshot, SyncCenterOutcome,
     SyncCenterProgress, SyncCenterSession,
 };
 use syncmgr::{
@@ -1145,23 +1145,14 @@ fn events_get_fresh_distinct_ids_and_are_recorded() {
         got[0] != got[1] && got[1] != got[2] && got[0] != got[2],
         "{got:?}"
     );
-    let recorded = session.events();
+    let recorded: Vec<(Guid, SyncCenterEvent)> = session
+        .events()
+        .into_iter()
+        .map(|record| (record.id, record.event))
+        .collect();
     assert_eq!(
         recorded,
-        vec![
-            SyncCenterEventRecord {
-                id: got[0],
-                event: first.clone()
-            },
-            SyncCenterEventRecord {
-                id: got[1],
-                event: second
-            },
-            SyncCenterEventRecord {
-                id: got[2],
-                event: first
-            },
-        ]
+        vec![(got[0], first.clone()), (got[1], second), (got[2], first)]
     );
     assert_clean(&session);
 }

@@ -206,10 +206,7 @@ use ProgressStage::{ChangeApplication as APP, ChangeDetection as DET, ChangeEnum
 use ProviderRole::{Destination as DST, Source as SRC};
 
 fn session(mode: Mode, conflict_policy: ConflictResolutionPolicy) -> WindowsSyncSession {
-    WindowsSyncSession::new(WindowsSyncConfig {
-        mode,
-        conflict_policy,
-    })
+    WindowsSyncSession::new(WindowsSyncConfig::new(mode).with_conflict_policy(conflict_policy))
 }
 
 fn register(session: &WindowsSyncSession, recorder: &Arc<Recorder>) -> SlotTransition {
@@ -785,7 +782,7 @@ fn assert_cancelled_for_good(
     let calls = recorder.calls().len();
     assert_eq!(
         session.run(all_kinds_steps()),
-        WindowsSyncOutcome::Cancelled(expected)
+        WindowsSyncOutcome::AlreadyRan(expected)
     );
     assert_eq!(recorder.calls().len(), calls, "a second run called back");
     assert_eq!(session.error_status(), Some(HResult::E_ABORT));
@@ -1039,13 +1036,15 @@ fn a_finished_session_runs_only_once() {
     assert!(!session.is_canceled());
     assert_eq!(session.error_status(), None);
     let calls = recorder.calls().len();
+    // The caller's mistake, not a cancel: nothing happens and the completed
+    // session stays completed.
     assert_eq!(
         session.run(all_kinds_steps()),
-        WindowsSyncOutcome::Cancelled(stats(3, 2))
+        WindowsSyncOutcome::AlreadyRan(stats(3, 2))
     );
     assert_eq!(recorder.calls().len(), calls);
-    assert_eq!(session.error_status(), Some(HResult::E_ABORT));
-    assert!(session.is_canceled());
+    assert_eq!(session.error_status(), None);
+    assert!(!session.is_canceled());
 }
 
 // --- a failing callback aborts (#57) ----------------------------------------------------
@@ -1127,7 +1126,7 @@ fn a_failing_callback_aborts_the_session() {
                     // Finished: a second run calls nothing.
                     assert!(matches!(
                         session.run(all_kinds_steps()),
-                        WindowsSyncOutcome::Cancelled(s) if s == expected
+                        WindowsSyncOutcome::AlreadyRan(s) if s == expected
                     ));
                     assert_eq!(recorder.calls(), reference[..=at], "{what}");
                 }
@@ -1553,7 +1552,7 @@ fn full_enumeration_answers() {
                 let calls = recorder.calls().len();
                 assert_eq!(
                     session.run(all_kinds_steps()),
-                    WindowsSyncOutcome::Cancelled(stats(0, 0))
+                    WindowsSyncOutcome::AlreadyRan(stats(0, 0))
                 );
                 assert_eq!(recorder.calls().len(), calls);
             } else {

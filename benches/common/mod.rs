@@ -59,7 +59,7 @@ impl SyncHandler for BenchHandler {
     ) -> Result<HandlerAnswer, HandlerError> {
         let _ = self
             .reporter
-            .callback()
+            .slot()
             .prepare_for_sync_completed(HResult::S_OK);
         Ok(HandlerAnswer::Accept)
     }
@@ -119,7 +119,7 @@ impl Running {
     pub fn finish(self) -> Session {
         self.handler
             .reporter
-            .callback()
+            .slot()
             .synchronize_completed(HResult::S_OK)
             .expect("the session accepts the completion");
         let (mut driver, outcome) = self.driver.join().expect("the driver thread");

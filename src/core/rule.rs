@@ -152,6 +152,7 @@ impl Refusal {
 
 /// One breach of a [`Rule`], as a host records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Violation {
     /// The rule broken.
     pub rule: Rule,

@@ -417,6 +417,16 @@ impl<C: ?Sized> CallbackSlot<C> {
         }
     }
 
+    /// The callback held, if any: a new reference to it, taken under the
+    /// slot's lock. Holding it does not keep the slot from replacing or
+    /// releasing it.
+    pub fn get(&self) -> Option<Arc<C>> {
+        self.current
+            .lock()
+            .as_ref()
+            .map(|r| Arc::clone(&r.callback))
+    }
+
     /// True when `callback` is the one held.
     pub fn holds(&self, callback: &Arc<C>) -> bool {
         self.current

@@ -162,19 +162,68 @@ impl Host {
     /// The process's panic hook still runs: the default hook prints the
     /// panic message to stderr.
     ///
+    /// The handler starts at once, so a subscriber added to the returned
+    /// session may miss its first events; [`spawn_with`](Self::spawn_with)
+    /// subscribes before the start.
+    ///
     /// # Panics
     ///
     /// If the operating system cannot create a thread, like
     /// [`std::thread::spawn`].
     pub fn spawn(&self, config: SessionConfig, handler: Arc<dyn SyncHandler>) -> HostedSession {
+        self.spawn_with(config, handler, |_| {})
+    }
+
+    /// As [`spawn`](Self::spawn), calling `before_start` with the new
+    /// session on this thread before anything happens to it — before its
+    /// born-cancelled event and before its thread starts — so that
+    /// subscribers it adds see every event.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use syncmgr::*;
+    /// # struct Declines;
+    /// # impl SyncHandler for Declines {
+    /// #     fn initialize(&self, _: SyncMgrFlags, _: Option<&[u8]>) -> Result<HandlerAnswer, HandlerError> { Ok(HandlerAnswer::Decline) }
+    /// #     fn handler_info(&self) -> Result<HandlerInfo, HandlerError> { unreachable!() }
+    /// #     fn enum_items(&self) -> Result<ItemEnumeration, HandlerError> { unreachable!() }
+    /// #     fn set_progress_callback(&self, _: Option<Arc<dyn SyncCallback>>) -> Result<(), HandlerError> { Ok(()) }
+    /// #     fn prepare_for_sync(&self, _: &[ItemId], _: WindowHandle) -> Result<HandlerAnswer, HandlerError> { unreachable!() }
+    /// #     fn synchronize(&self, _: WindowHandle) -> Result<(), HandlerError> { unreachable!() }
+    /// #     fn set_item_status(&self, _: ItemId, _: SyncMgrStatus) -> Result<(), HandlerError> { Ok(()) }
+    /// # }
+    /// use std::sync::mpsc;
+    ///
+    /// let host = Host::new();
+    /// let (events, seen) = mpsc::channel();
+    /// let hosted = host.spawn_with(SessionConfig::default(), Arc::new(Declines), |session| {
+    ///     session.subscribe(move |event| drop(events.send(event.clone())));
+    /// });
+    /// assert_eq!(hosted.join(), SessionOutcome::Declined);
+    /// // The very first transition was seen.
+    /// assert_eq!(
+    ///     seen.try_iter().next(),
+    ///     Some(SessionEvent::PhaseChanged { from: SessionPhase::Created, to: SessionPhase::Initializing })
+    /// );
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn`](Self::spawn).
+    pub fn spawn_with(
+        &self,
+        config: SessionConfig,
+        handler: Arc<dyn SyncHandler>,
+        before_start: impl FnOnce(&Session),
+    ) -> HostedSession {
         let session = Session::with_arbiter(config, Arc::clone(&self.arbiter));
+        before_start(&session);
         let (number, born_cancelled) = {
             let mut st = self.state.lock();
             st.sessions.push(session.clone());
             (st.sessions.len(), st.cancel_all.clone())
         };
-        // Outside the host's lock: cancelling publishes to subscribers (none
-        // yet, but the rule holds everywhere).
+        // Outside the host's lock: cancelling publishes to subscribers.
         if let Some(reason) = born_cancelled {
             session.cancel_all(reason);
         }
@@ -298,6 +347,7 @@ impl fmt::Debug for HostedSession {
 
 /// Every session of a [`Host`], as a UI sees them.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct HostSnapshot {
     /// One snapshot per session, in spawn order.
     pub sessions: Vec<SessionSnapshot>,

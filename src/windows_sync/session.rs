@@ -108,6 +108,9 @@ pub enum WindowsSyncOutcome {
     /// `OnFullEnumerationNeeded` answered `SFEA_ABORT` (or nothing): the
     /// session ended as if cancelled.
     EnumerationAborted(SessionStatistics),
+    /// `run` was called on a session that had already run: the caller's
+    /// mistake, not a cancel. Nothing happened; the first run's totals.
+    AlreadyRan(SessionStatistics),
     /// A callback method failed: the session aborted with that code (§G.8
     /// #57, this crate's policy).
     CallbackFailed {
@@ -123,6 +126,7 @@ pub enum WindowsSyncOutcome {
 /// A provider step the session refused (the provider's call would have
 /// returned this error).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RefusedStep {
     /// The step's position in the sequence.
     pub index: usize,
@@ -135,12 +139,31 @@ pub struct RefusedStep {
 /// How a session answers a provider or callback breaking a rule. See
 /// [`WindowsSyncSession`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct WindowsSyncConfig {
     /// Strict or lenient.
     pub mode: Mode,
     /// Who resolves conflicts; `OnConflict` fires only under
     /// [`ConflictResolutionPolicy::None`].
     pub conflict_policy: ConflictResolutionPolicy,
+}
+
+impl WindowsSyncConfig {
+    /// The default configuration in `mode`: conflicts reach `OnConflict`
+    /// ([`ConflictResolutionPolicy::None`]).
+    pub fn new(mode: Mode) -> Self {
+        Self {
+            mode,
+            ..Self::default()
+        }
+    }
+
+    /// With `policy` deciding who resolves conflicts.
+    #[must_use]
+    pub fn with_conflict_policy(mut self, policy: ConflictResolutionPolicy) -> Self {
+        self.conflict_policy = policy;
+        self
+    }
 }
 
 impl Default for WindowsSyncConfig {
@@ -339,17 +362,15 @@ impl WindowsSyncSession {
 
     /// Run the provider's `steps` to the end, a cancel, or an abort.
     ///
-    /// A session runs once: a second call does nothing and answers
-    /// [`WindowsSyncOutcome::Cancelled`], as every call on a finished session
-    /// does ([§G.8 #56](crate::protocol#rule-56)); the error status keeps the reason the session
-    /// stopped, or becomes `E_ABORT` if it had completed.
+    /// A session runs once: a second call is the caller's mistake, does
+    /// nothing (no callback, [§G.8 #56](crate::protocol#rule-56)) and answers
+    /// [`WindowsSyncOutcome::AlreadyRan`] with the first run's totals; the
+    /// session's status is left as the first run left it.
     pub fn run(&self, steps: impl IntoIterator<Item = ProviderStep>) -> WindowsSyncOutcome {
         {
             let mut st = self.shared.state.lock();
             if st.ran {
-                st.error_status.get_or_insert(HResult::E_ABORT);
-                self.shared.cancelled.store(true, Ordering::Release);
-                return WindowsSyncOutcome::Cancelled(st.statistics);
+                return WindowsSyncOutcome::AlreadyRan(st.statistics);
             }
             st.ran = true;
         }

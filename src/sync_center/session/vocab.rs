@@ -79,6 +79,7 @@ pub struct SyncCenterSnapshot {
 
 /// An event the handler reported, with the id the host gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SyncCenterEventRecord {
     /// The fresh id answered through `pguidEventID`.
     pub id: Guid,

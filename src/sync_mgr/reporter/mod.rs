@@ -246,8 +246,9 @@ impl ItemTable {
 /// the pure cancellation poll `Progress(item, NULL)` ([§G.3 #25](crate::protocol#fact-25)).
 ///
 /// Cancellation is one-way: nothing un-cancels an item or cancel-all. A new
-/// sync cycle (for example a retry after `ShowErrorCompleted`) uses a new
-/// `ProgressReporter`.
+/// sync cycle (for example a retry after `ShowErrorCompleted`) starts from
+/// [`new_cycle`](Self::new_cycle): a fresh reporter over the same host
+/// callback.
 ///
 /// # What each call does
 ///
@@ -379,8 +380,60 @@ impl ProgressReporter {
 
     /// The slot holding the host callback, for the callback calls that are
     /// not progress reports (`SynchronizeCompleted`, `LogError`, …).
+    pub const fn slot(&self) -> &CallbackSlot {
+        &self.slot
+    }
+
+    /// The slot holding the host callback: the old name of
+    /// [`slot`](Self::slot), which says what it returns.
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed to `slot`, which says what it returns"
+    )]
     pub const fn callback(&self) -> &CallbackSlot {
         &self.slot
+    }
+
+    /// A reporter for a new sync cycle over the same host callback: every
+    /// item unreported, nothing cancelled. The host starts each cycle
+    /// (`PrepareForSync` after `ShowErrorCompleted(S_SYNCMGR_RETRYSYNC)`)
+    /// with fresh items, so the handler starts reporting afresh; this
+    /// reporter keeps the record of the cycle that ended.
+    ///
+    /// The new reporter holds the callback registered now. Later
+    /// `SetProgressCallback` calls go to whichever reporter the handler
+    /// forwards them to, usually the current cycle's.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use syncmgr::{CallbackError, CancelDecision, ItemId, ProgressReporter,
+    ///               SyncCallback, SyncMgrProgress, SyncMgrStatus};
+    ///
+    /// struct CancelsEverything;
+    /// impl SyncCallback for CancelsEverything {
+    ///     fn progress(&self, _: ItemId, _: Option<&SyncMgrProgress>)
+    ///         -> Result<CancelDecision, CallbackError> {
+    ///         Ok(CancelDecision::CancelAll)
+    ///     }
+    /// }
+    ///
+    /// let first = ProgressReporter::new();
+    /// first.set_callback(Some(Arc::new(CancelsEverything)));
+    /// assert!(first.begin(ItemId::from_u128(1)).is_err());
+    /// assert!(first.is_all_cancelled());
+    ///
+    /// // The user asks for a retry: the next cycle starts clean.
+    /// let retry = first.new_cycle();
+    /// assert!(!retry.is_all_cancelled());
+    /// assert!(retry.slot().get().is_some(), "same host callback");
+    /// ```
+    #[must_use]
+    pub fn new_cycle(&self) -> Self {
+        let next = Self::new();
+        if let Some(callback) = self.slot.get() {
+            next.slot.set(Some(callback));
+        }
+        next
     }
 
     /// Report `UPDATING` for `item` before starting it ([§G.3 #20](crate::protocol#rule-20)) and return

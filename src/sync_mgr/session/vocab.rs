@@ -275,6 +275,7 @@ pub enum SessionError {
 
 /// One entry of the error log.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LogEntry {
     /// The level.
     pub level: LogLevel,
