@@ -195,6 +195,7 @@
 //!   `S_FALSE` into "ok", and builds in-process COM server DLLs. Only that
 //!   module may use `unsafe`, each block with its `// SAFETY:` reason;
 //!   `scripts/test-windows.sh` runs its tests under Wine.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(all(windows, feature = "com")), forbid(unsafe_code))]
 #![cfg_attr(all(windows, feature = "com"), deny(unsafe_code))]
 #![deny(missing_docs)]
@@ -212,6 +213,7 @@
 // ARCHITECTURE.md is the map.
 mod adapters;
 #[cfg(all(windows, feature = "com"))]
+#[cfg_attr(docsrs, doc(cfg(all(windows, feature = "com"))))]
 pub mod com;
 mod core;
 pub mod protocol;
