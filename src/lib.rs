@@ -294,3 +294,8 @@ const _: () = {
     assert_send_sync::<SyncCenterAsSyncMgr>();
     assert_send_sync::<ItemKey>();
 };
+
+/// The README's Rust snippets compile and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
