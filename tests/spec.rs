@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use syncmgr::Rule;
+use syncmgr::{Mode, Rule};
 
 const SPEC: &str = include_str!("../PROTOCOL.md");
 
@@ -320,6 +320,40 @@ fn the_mode_table_has_one_row_per_rule_naming_its_constant() {
     let mut sorted = order.clone();
     sorted.sort_unstable();
     assert_eq!(order, sorted, "the mode table is in rule order");
+}
+
+/// The mode table is checked against the code: each row's strict and
+/// lenient cells name every code that [`Rule::answers`] lists for that mode
+/// (which every host checks each recorded violation against in debug
+/// builds), and say "by construction" exactly when the rule is never
+/// recorded.
+#[test]
+fn the_mode_table_states_the_answers_the_hosts_give() {
+    let rows = mode_table();
+    for rule in Rule::ALL {
+        let (_, _, _, strict, lenient) = rows
+            .iter()
+            .find(|row| row.0 == rule.number())
+            .unwrap_or_else(|| panic!("no mode-table row for {rule}"));
+        for (mode, cell) in [(Mode::Strict, strict), (Mode::Lenient, lenient)] {
+            let answers = rule.answers(mode);
+            // "same" repeats the strict cell.
+            let cell = if cell.trim() == "same" { strict } else { cell };
+            assert_eq!(
+                answers.is_empty(),
+                cell.trim_start().starts_with("by construction"),
+                "{rule} {mode:?}: the cell `{cell}` and Rule::answers {answers:?} disagree on \
+                 whether the rule is ever recorded"
+            );
+            for code in answers.iter().flatten() {
+                let name = code.name().expect("every answer code has a name");
+                assert!(
+                    cell.contains(name),
+                    "{rule} {mode:?}: the cell `{cell}` does not name {name}, which the hosts answer"
+                );
+            }
+        }
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::{CallbackError, HResult, ItemKey};
+use crate::{CallbackError, HResult, ItemKey, Mode};
 
 /// A numbered protocol invariant, as the crate's specification
 /// ([`protocol`](crate::protocol)) states it.
@@ -119,6 +119,89 @@ impl Rule {
     pub fn spec_url(self) -> String {
         format!("{}#{}", Self::SPEC_URL, self.anchor())
     }
+}
+
+/// Shorthands for the answer table of [`Rule::answers`].
+mod answer {
+    use crate::HResult;
+
+    /// Recorded, and the call answered as usual (or nothing to answer).
+    pub(super) const TOLERATED: Option<HResult> = None;
+    pub(super) const INVALIDARG: Option<HResult> = Some(HResult::E_INVALIDARG);
+    pub(super) const UNEXPECTED: Option<HResult> = Some(HResult::E_UNEXPECTED);
+    pub(super) const ACCESSDENIED: Option<HResult> = Some(HResult::E_ACCESSDENIED);
+    pub(super) const ABORT: Option<HResult> = Some(HResult::E_ABORT);
+    pub(super) const OK: Option<HResult> = Some(HResult::S_OK);
+    pub(super) const CANCELITEM: Option<HResult> = Some(HResult::S_SYNCMGR_CANCELITEM);
+    pub(super) const CANCELALL: Option<HResult> = Some(HResult::S_SYNCMGR_CANCELALL);
+}
+
+impl Rule {
+    /// What a host records as its answer ([`Violation::answered`]) when a
+    /// call breaks this rule in `mode`: the specification's
+    /// [mode table](crate::protocol#mode-table) as data. `None` in the list
+    /// means "recorded and tolerated" (or nothing left to answer); an empty
+    /// list means the rule is kept by construction and never recorded.
+    ///
+    /// Every host checks each violation it records against this table in
+    /// debug builds, and a test checks the specification's table against
+    /// it, so the three agree.
+    ///
+    /// ```
+    /// use syncmgr::{HResult, Mode, Rule};
+    ///
+    /// assert_eq!(Rule::TERMINAL_IS_FINAL.answers(Mode::Strict), [Some(HResult::E_ACCESSDENIED)]);
+    /// assert_eq!(Rule::TERMINAL_IS_FINAL.answers(Mode::Lenient), [None]);
+    /// // A cancelled item that keeps working is answered its cancel again.
+    /// assert!(Rule::CANCELLED_ITEM_ENDS.answers(Mode::Strict).contains(&Some(HResult::S_SYNCMGR_CANCELITEM)));
+    /// ```
+    pub const fn answers(self, mode: Mode) -> &'static [Option<HResult>] {
+        use answer::{
+            ABORT, ACCESSDENIED, CANCELALL, CANCELITEM, INVALIDARG, OK, TOLERATED, UNEXPECTED,
+        };
+        let strict = matches!(mode, Mode::Strict);
+        match self.0 {
+            // Kept by construction: the types, the driver or the COM edge.
+            1 | 10 | 26 | 31 | 49 | 55 | 56 => &[],
+            // Recorded after the fact, with nothing left to answer.
+            6 | 11 | 27 => &[TOLERATED],
+            // Refused in strict mode; a completion detected only after
+            // the call it completes failed is recorded after the fact.
+            13 | 16 | 35 | 36 if strict => &[UNEXPECTED, TOLERATED],
+            // A grant still held at release is recorded after the fact.
+            29 if strict => &[UNEXPECTED, TOLERATED],
+            8 | 17 | 38 | 50 if strict => &[UNEXPECTED],
+            15 | 19 | 20 | 32 | 43 | 53 if strict => &[INVALIDARG],
+            18 | 28 | 61 if strict => &[ACCESSDENIED],
+            22 if strict => &[CANCELITEM, CANCELALL],
+            23 if strict => &[CANCELALL],
+            // Never acknowledged: recorded when the handler returns.
+            42 if strict => &[OK, TOLERATED],
+            // Refused in both modes.
+            40 | 47 => &[INVALIDARG],
+            41 => &[ACCESSDENIED],
+            46 if strict => &[INVALIDARG],
+            46 => &[INVALIDARG, TOLERATED],
+            51 => &[TOLERATED, ACCESSDENIED],
+            52 if strict => &[INVALIDARG],
+            52 => &[INVALIDARG, TOLERATED],
+            54 => &[TOLERATED],
+            57 => &[ABORT],
+            // Lenient: recorded and tolerated.
+            _ => &[TOLERATED],
+        }
+    }
+}
+
+/// In debug builds, check that a host records `violation` with an answer
+/// the rule's [`Rule::answers`] table allows in `mode`.
+pub(crate) fn debug_check_answer(violation: &Violation, mode: Mode) {
+    debug_assert!(
+        violation.rule.answers(mode).contains(&violation.answered),
+        "{mode:?} host recorded {violation} with an answer the mode table does not list for {}: {:?}",
+        violation.rule,
+        violation.rule.answers(mode),
+    );
 }
 
 impl fmt::Display for Rule {

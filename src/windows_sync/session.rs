@@ -186,6 +186,8 @@ enum Estimate {
 
 #[derive(Default)]
 struct State {
+    /// The session's mode, for the checks that only have the state.
+    mode: Mode,
     stage: Option<ProgressStage>,
     accumulated: u32,
     estimate: Option<Estimate>,
@@ -196,6 +198,15 @@ struct State {
     violations: Vec<Violation>,
     refused: Vec<RefusedStep>,
     ran: bool,
+}
+
+impl State {
+    /// Record a violation (checked against the rule's answer table in
+    /// debug builds).
+    fn record(&mut self, violation: Violation) {
+        crate::core::rule::debug_check_answer(&violation, self.mode);
+        self.violations.push(violation);
+    }
 }
 
 struct Shared {
@@ -293,7 +304,10 @@ impl WindowsSyncSession {
                 config,
                 callback: CallbackSlot::new(),
                 cancelled: AtomicBool::new(false),
-                state: Mutex::new(State::default()),
+                state: Mutex::new(State {
+                    mode: config.mode,
+                    ..State::default()
+                }),
             }),
         }
     }
@@ -404,7 +418,7 @@ impl WindowsSyncSession {
             Some(Stop::CallbackFailed { call, code }) => {
                 st.error_status = Some(code);
                 self.shared.cancelled.store(true, Ordering::Release);
-                st.violations.push(Violation {
+                st.record(Violation {
                     rule: Rule::CALLBACK_FAILURE_ABORTS,
                     call,
                     item: None,
@@ -463,7 +477,7 @@ impl WindowsSyncSession {
             code,
             reason: format!("expected {}, got {}", violation.expected, violation.got),
         });
-        st.violations.push(violation);
+        st.record(violation);
     }
 
     /// A breach a strict session refuses and a lenient one only records;
@@ -473,7 +487,7 @@ impl WindowsSyncSession {
         if strict {
             Self::refuse(st, index, violation);
         } else {
-            st.violations.push(violation);
+            st.record(violation);
         }
         strict
     }
@@ -672,7 +686,7 @@ impl WindowsSyncSession {
             Some(action) => Ok(action.applies_change().then_some(true)),
             None => {
                 let strict = self.shared.config.mode == Mode::Strict;
-                st.violations.push(Violation {
+                st.record(Violation {
                     rule: Rule::CONFLICT_RESOLVED,
                     call: "OnConflict",
                     item: None,

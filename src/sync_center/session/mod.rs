@@ -79,6 +79,8 @@ impl ItemRecord {
 
 #[derive(Default)]
 struct State {
+    /// The session's mode, for the checks that only have the state.
+    mode: Mode,
     items: Vec<ItemRecord>,
     index: HashMap<SyncCenterItemId, usize>,
     proposed: HashMap<SyncCenterItemId, SyncCenterItem>,
@@ -227,7 +229,10 @@ impl SyncCenterSession {
         Self {
             shared: Arc::new(Shared {
                 mode,
-                state: Mutex::new(State::default()),
+                state: Mutex::new(State {
+                    mode,
+                    ..State::default()
+                }),
             }),
         }
     }
@@ -380,14 +385,16 @@ impl SyncCenterSession {
     }
 
     fn record(st: &mut State, breach: &Breach<'_>, answered: Option<crate::HResult>) {
-        st.violations.push(Violation {
+        let violation = Violation {
             rule: breach.rule,
             call: breach.call,
             item: breach.item.cloned().map(ItemKey::from),
             expected: breach.expected.to_owned(),
             got: breach.got.clone(),
             answered,
-        });
+        };
+        crate::core::rule::debug_check_answer(&violation, st.mode);
+        st.violations.push(violation);
     }
 
     /// [§G.7 #50](crate::protocol#rule-50): no callback after `Synchronize` returned.

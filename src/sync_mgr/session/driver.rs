@@ -4,7 +4,6 @@
 
 use std::fmt;
 
-use crate::core::rule::Refusal;
 use crate::sync::{Arc, AtomicBool, Ordering};
 use crate::{ErrorId, HResult, HandlerAnswer, ItemId, Rule, SyncHandler, SyncItem, WindowHandle};
 
@@ -86,7 +85,7 @@ impl Driver {
             let mut segment = SegmentBuilder::with_capacity(enumeration.items.len());
             for item in enumeration.items {
                 if segment.contains(item.id()) || known.find(item.id()).is_some() {
-                    let _ = self.session.breach(
+                    self.session.note(
                         st,
                         events,
                         Rule::ENUMERATION_VALID,
@@ -94,7 +93,6 @@ impl Driver {
                         Some(item.id()),
                         "unique item ids",
                         "a duplicate id (ignored)",
-                        Refusal::InvalidArgument,
                     );
                     continue;
                 }
@@ -349,7 +347,7 @@ impl Driver {
             let session = &self.session;
             session.update(|st, events| {
                 if let Err(error) = result {
-                    let _ = session.breach(
+                    session.note(
                         st,
                         events,
                         Rule::CALLBACK_RELEASED,
@@ -357,11 +355,10 @@ impl Driver {
                         None,
                         "SetProgressCallback(NULL) to succeed",
                         format!("{error}"),
-                        Refusal::Unexpected,
                     );
                 }
                 if held > 0 {
-                    let _ = session.breach(
+                    session.note(
                         st,
                         events,
                         Rule::CALLBACK_RELEASED,
@@ -369,7 +366,6 @@ impl Driver {
                         None,
                         "no reference to the callback after SetProgressCallback(NULL)",
                         format!("{held} reference(s) still held"),
-                        Refusal::Unexpected,
                     );
                 }
             });
@@ -377,7 +373,7 @@ impl Driver {
         let shared = &self.session.shared;
         self.session.update(|st, events| {
             if st.modeless_held {
-                let _ = self.session.breach(
+                self.session.note(
                     st,
                     events,
                     Rule::MODELESS_PAIRED,
@@ -385,7 +381,6 @@ impl Driver {
                     None,
                     "EnableModeless(FALSE) before release",
                     "the grant still held",
-                    Refusal::Unexpected,
                 );
                 st.modeless_held = false;
                 shared.arbiter.release(shared.id);

@@ -170,6 +170,7 @@ impl Session {
 
     pub(crate) fn with_arbiter(config: SessionConfig, arbiter: Arc<ModelessArbiter>) -> Self {
         let gate = Arc::new(AtomicU32::new(0));
+        let mode = config.mode;
         Self {
             shared: Arc::new(Shared {
                 id: NEXT_SESSION_ID.fetch_add(1, Ordering::Relaxed),
@@ -177,6 +178,7 @@ impl Session {
                 gate: Arc::clone(&gate),
                 items: Items::default(),
                 state: Mutex::new(State {
+                    mode,
                     gate,
                     ..State::default()
                 }),

@@ -203,6 +203,7 @@ impl Session {
 
     /// Record `violation` and publish it (after the lock is released).
     pub(super) fn record(st: &mut State, events: &mut Vec<SessionEvent>, violation: Violation) {
+        crate::core::rule::debug_check_answer(&violation, st.mode);
         st.violations.push(violation.clone());
         events.push(SessionEvent::ViolationRecorded(violation));
     }

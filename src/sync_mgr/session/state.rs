@@ -55,6 +55,9 @@ pub(super) mod gate {
 
 #[derive(Default)]
 pub(super) struct State {
+    /// The session's mode (a copy of the config's, for the checks that
+    /// only have the state).
+    pub(super) mode: Mode,
     pub(super) phase: Option<SessionPhase>,
     pub(super) handler_name: Option<String>,
     /// [`Shared::gate`], written only under this lock.
@@ -189,6 +192,35 @@ impl Session {
         }
     }
 
+    /// Record a violation found after the fact, when no call is left to
+    /// answer (a completion that arrived before a failing call returned, a
+    /// duplicate id already enumerated, a reference still held at release):
+    /// recorded as tolerated in both modes.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn note(
+        &self,
+        st: &mut State,
+        events: &mut Vec<SessionEvent>,
+        rule: Rule,
+        call: &'static str,
+        item: Option<ItemId>,
+        expected: impl Into<String>,
+        got: impl Into<String>,
+    ) {
+        Self::record(
+            st,
+            events,
+            Violation {
+                rule,
+                call,
+                item: item.map(ItemKey::from),
+                expected: expected.into(),
+                got: got.into(),
+                answered: None,
+            },
+        );
+    }
+
     /// Record a violation; in strict mode answer the fitting error.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn breach(
@@ -321,7 +353,7 @@ impl Session {
     ) {
         self.update(|st, events| {
             if let Completion::Arrived(code) = *which(st) {
-                let _ = self.breach(
+                self.note(
                     st,
                     events,
                     rule,
@@ -329,7 +361,6 @@ impl Session {
                     None,
                     "no completion after an unsuccessful call",
                     format!("{code}"),
-                    Refusal::Unexpected,
                 );
             }
             *which(st) = Completion::Idle;
