@@ -16,8 +16,18 @@
 //!
 //! The handler is plain portable code against [`SyncHandler`]; everything
 //! COM (the class factory, the objects, the argument checks, the raw
-//! cancel codes) comes from `syncmgr::com` through one macro call,
-//! [`syncmgr::export_handler_dll!`].
+//! cancel codes, the host's apartment) comes from `syncmgr::com` through
+//! one macro call, [`syncmgr::export_handler_dll!`].
+//!
+//! It works with every host: free-threaded or ordinary host callbacks, in
+//! the multithreaded apartment or in a single-threaded apartment (as
+//! SyncMgr and Sync Center call handlers). For the STA case it follows the
+//! pattern of the `com` module docs ("Handlers served to STA hosts"): the
+//! worker may be waiting for the host's thread, so `SetProgressCallback`
+//! and the final `Release` never block on it: they revoke the callback
+//! without waiting ([`ProgressReporter::set_callback_nonblocking`]) and
+//! join the worker with [`syncmgr::com::join_pumping`], which serves the
+//! worker's calls while it waits.
 //!
 //! On any other target, or without the feature, this builds an empty
 //! library.
@@ -27,7 +37,7 @@ mod folders {
     use std::sync::{Arc, Mutex, PoisonError};
     use std::thread::JoinHandle;
 
-    use syncmgr::com::Mta;
+    use syncmgr::com::{Mta, join_pumping};
     use syncmgr::{
         Cancelled, Guid, HResult, HandlerAnswer, HandlerError, HandlerInfo, ItemEnumeration,
         ItemId, ProgressReporter, ReportError, SyncCallback, SyncEvent, SyncHandler, SyncItem,
@@ -72,6 +82,9 @@ mod folders {
             }
         }
 
+        /// Wait for the worker, serving the calls it makes into this
+        /// thread's apartment meanwhile (the host's STA thread may be the
+        /// one waiting).
         fn join_worker(&self) {
             let worker = self
                 .worker
@@ -79,14 +92,16 @@ mod folders {
                 .unwrap_or_else(PoisonError::into_inner)
                 .take();
             if let Some(worker) = worker {
-                let _ = worker.join();
+                let _ = join_pumping(worker);
             }
         }
     }
 
     impl Drop for Folders {
         fn drop(&mut self) {
-            // No DLL code may run after the last object is gone.
+            // No DLL code may run after the last object is gone: the
+            // worker ends before the handler does. The final Release may
+            // arrive on the host's STA thread, so join while pumping.
             self.join_worker();
         }
     }
@@ -158,9 +173,15 @@ mod folders {
             &self,
             callback: Option<Arc<dyn SyncCallback>>,
         ) -> Result<(), HandlerError> {
-            // The work in flight, if any, finishes with the old callback.
+            // Never wait here for calls on the old callback: on an STA host
+            // this runs on the host's thread, which a worker's call may be
+            // waiting for. Revoke without waiting; the worker's next report
+            // goes to the new callback, or, on a release, answers
+            // NoCallback and the worker stops.
+            self.shared.reporter.set_callback_nonblocking(callback);
+            // Then wait for the worker, serving its calls meanwhile: when
+            // this returns, it holds no reference to the old callback.
             self.join_worker();
-            self.shared.reporter.set_callback(callback);
             Ok(())
         }
 

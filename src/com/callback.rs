@@ -3,7 +3,6 @@
 //! object as a Rust [`SyncCallback`]).
 
 use std::fmt;
-use std::sync::Arc;
 
 use windows::Win32::UI::Shell::{
     ISyncMgrSynchronizeCallback, ISyncMgrSynchronizeCallback_Impl, SYNCMGRLOGERRORINFO,
@@ -12,24 +11,15 @@ use windows::Win32::UI::Shell::{
 use windows_core::{BOOL, GUID, HRESULT, Interface, PCWSTR, implement};
 
 use super::agile::Agile;
-use super::error::{QuietDrop, entry};
-use super::server::LiveObject;
-use super::{ComError, from_hresult, raw, to_guid, to_hresult};
+use super::convert::{answer, from_hresult, to_guid, to_hresult};
+use super::error::{ComError, QuietDrop, entry};
+use super::live::LiveObject;
+use super::raw::{self, reserved};
+use crate::sync::Arc;
 use crate::{
     CallbackError, CancelDecision, ErrorId, HResult, ItemId, LogErrorInfo, LogLevel,
     ModelessAnswer, SyncCallback, SyncMgrProgress,
 };
-
-/// An answer for windows-rs: `S_OK` is `Ok(())`; every other code, success
-/// codes included, is `Err`, which windows-rs returns to the caller as is
-/// (FACTS.md §D.4).
-fn answer(code: HResult) -> windows_core::Result<()> {
-    if code.is_s_ok() {
-        Ok(())
-    } else {
-        Err(windows_core::Error::from_hresult(to_hresult(code)))
-    }
-}
 
 /// The code for a callback's result.
 fn code_of<T>(result: Result<T, CallbackError>, ok: impl FnOnce(T) -> HResult) -> HResult {
@@ -207,23 +197,6 @@ impl ISyncMgrSynchronizeCallback_Impl for CallbackObject_Impl {
             Ok(code_of(cb.establish_connection(name.as_deref()), |()| {
                 HResult::S_OK
             }))
-        })
-    }
-}
-
-/// Refuse a non-zero reserved argument.
-pub(crate) fn reserved(
-    method: &'static str,
-    argument: &'static str,
-    value: u32,
-) -> Result<(), ComError> {
-    if value == 0 {
-        Ok(())
-    } else {
-        Err(ComError::Reserved {
-            method,
-            argument,
-            value,
         })
     }
 }

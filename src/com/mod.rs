@@ -93,23 +93,32 @@
 #![allow(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+// The modules, lowest first: each imports only from modules above it in
+// this list (and from the crate's core), never from this file.
 mod abi;
 mod agile;
 mod apartment;
 mod callback;
+mod convert;
+mod cursor;
 mod error;
 mod handler;
+mod live;
 mod raw;
 mod server;
 mod sync_center;
 mod windows_sync;
 
-pub use apartment::Mta;
+pub use apartment::{Mta, join_pumping};
 pub use callback::{ComCallback, export_callback};
-pub use error::ComError;
+pub use convert::{from_guid, from_hresult, to_guid, to_hresult};
+pub use error::{ApartmentProblem, ComError};
 pub use handler::{ComHandler, export_handler};
+pub use live::{dll_can_unload_now, live_objects};
 pub use raw::MAX_TEXT_UNITS;
-pub use server::{class_factory, dll_can_unload_now, dll_get_class_object, live_objects};
+#[doc(hidden)]
+pub use server::dll_get_class_object_lazy;
+pub use server::{class_factory, dll_get_class_object};
 pub use sync_center::{ComSessionObject, ComSyncCenterCallback, export_sync_center_callback};
 pub use windows_sync::{ComWindowsSyncCallback, export_windows_sync_callback};
 
@@ -122,28 +131,6 @@ pub use windows::Win32::UI::Shell::{
 };
 /// The raw COM types of the exported DLL entry points.
 pub use windows_core::{GUID, HRESULT};
-
-use crate::{Guid, HResult};
-
-/// The crate's portable code as a windows-rs `HRESULT`.
-pub fn to_hresult(code: HResult) -> HRESULT {
-    HRESULT(code.0)
-}
-
-/// A windows-rs `HRESULT` as the crate's portable code.
-pub fn from_hresult(code: HRESULT) -> HResult {
-    HResult(code.0)
-}
-
-/// The crate's [`Guid`] as a windows-rs `GUID`.
-pub fn to_guid(guid: Guid) -> GUID {
-    GUID::from_u128(guid.to_u128())
-}
-
-/// A windows-rs `GUID` as the crate's [`Guid`].
-pub fn from_guid(guid: GUID) -> Guid {
-    Guid::from_u128(guid.to_u128())
-}
 
 /// Public types that cross threads are `Send + Sync`; checked at compile time.
 const _: () = {

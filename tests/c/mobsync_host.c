@@ -2,9 +2,9 @@
  * into mobsync_host.exe by scripts/test-windows.sh and run by
  * tests/com_dll.rs:
  *
- *     mobsync_host.exe <handler.dll> <{CLSID}> sequence <cancel-index> [plain] [sta]
- *     mobsync_host.exe <handler.dll> <{CLSID}> cancelall [plain] [sta]
- *     mobsync_host.exe <handler.dll> <{CLSID}> edge [plain] [sta]
+ *     mobsync_host.exe <handler.dll> <{CLSID}> sequence <cancel-index> [plain] [mta|sta]
+ *     mobsync_host.exe <handler.dll> <{CLSID}> cancelall [plain] [mta|sta]
+ *     mobsync_host.exe <handler.dll> <{CLSID}> edge [plain] [mta|sta]
  *
  * It loads the handler DLL with LoadLibrary, gets its class factory through
  * DllGetClassObject (no registry), and drives the handler through the
@@ -530,7 +530,7 @@ int wmain(int argc, WCHAR **argv)
     const WCHAR *scenario;
     int cancel_index = 1;
     if (argc < 4) {
-        fprintf(stderr, "usage: mobsync_host <handler.dll> <{CLSID}> sequence <n>|cancelall|edge [plain] [sta]\n");
+        fprintf(stderr, "usage: mobsync_host <handler.dll> <{CLSID}> sequence <n>|cancelall|edge [plain] [mta|sta]\n");
         return 2;
     }
     for (int i = 4; i < argc; i++) {
@@ -538,6 +538,8 @@ int wmain(int argc, WCHAR **argv)
             plain = 1;
         else if (!wcscmp(argv[i], L"sta"))
             sta = 1;
+        else if (!wcscmp(argv[i], L"mta"))
+            sta = 0;
         else
             cancel_index = _wtoi(argv[i]);
     }
