@@ -20,15 +20,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use syncmgr::com::{
-    ApartmentProblem, ComHandler, ISyncMgrSynchronize, ISyncMgrSynchronizeCallback, Mta,
-    export_callback, join_pumping,
+    ApartmentProblem, ComError, ComHandler, ComSessionObject, ISyncMgrSynchronize,
+    ISyncMgrSynchronizeCallback, Mta, export_callback, join_pumping,
 };
 use syncmgr::{
     CallbackError, CancelDecision, CancelReason, HResult, HandlerAnswer, HandlerError, ItemId,
     ItemPhase, LogErrorInfo, LogLevel, ModelessAnswer, Session, SessionConfig, SessionOutcome,
     SyncCallback, SyncHandler, SyncMgrProgress, SyncMgrStatus,
 };
-use windows_core::{GUID, Interface};
+use windows_core::{GUID, IUnknown, Interface};
 
 /// `c_handler_config` in `tests/c/c_handler.c`.
 #[repr(C)]
@@ -793,4 +793,48 @@ fn a_call_after_the_sta_thread_ended_is_a_typed_error() {
     drop(unsafe { ISyncMgrSynchronize::from_raw(handler.as_raw()) });
     drop(handler);
     assert_eq!(c_can_unload_now(), HResult::S_OK);
+}
+
+#[test]
+fn an_sta_object_dropped_on_a_thread_outside_com_is_revoked_and_released() {
+    let _serial = serial();
+    std::thread::spawn(|| {
+        enter_sta();
+        let handler = c_handler(Config {
+            plain: 1,
+            home_thread: 1,
+            ..Config::default()
+        });
+        let unknown: IUnknown = handler.cast().unwrap();
+        let baseline = handler_refs(&handler);
+        // IUnknown can be marshaled: the wrapper registers it in the
+        // Global Interface Table, and holds the pointer for this thread.
+        let object = ComSessionObject::from_unknown(&unknown).unwrap();
+        assert!(handler_refs(&handler) > baseline);
+        let elsewhere = std::thread::spawn(move || {
+            // A thread outside COM: the table cannot give it the object...
+            let error = object.get().unwrap_err();
+            // ...and dropping the wrapper hands the revocation and the
+            // release to the object's thread.
+            drop(object);
+            error
+        });
+        let error = join_pumping(elsewhere).unwrap();
+        assert!(
+            matches!(error, ComError::Failed { .. } | ComError::Apartment { .. }),
+            "{error:?}"
+        );
+        assert_eq!(handler_refs(&handler), baseline, "no reference leaked");
+        drop(unknown);
+        assert_eq!(
+            stats(&handler).wrong_thread,
+            0,
+            "registered, revoked and released on its own thread"
+        );
+        drop(handler);
+        assert_eq!(c_can_unload_now(), HResult::S_OK);
+        leave_com();
+    })
+    .join()
+    .unwrap();
 }

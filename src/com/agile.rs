@@ -15,10 +15,13 @@
 //! # Invariants
 //!
 //! - An STA object's pointer is used, AddRef'ed and released only on its
-//!   thread: the last release made elsewhere is posted there.
+//!   thread: the last release made elsewhere is posted there, with the
+//!   revocation of its table registration.
 //! - A table registration is revoked exactly once, on drop, from a thread
-//!   that is in COM (the drop enters the MTA for it when the dropping
-//!   thread has left COM, so the table's reference is not leaked).
+//!   that is in COM: the object's STA thread, or the dropping thread for a
+//!   neutral object; a thread that has left COM (after `CoUninitialize`)
+//!   enters the MTA for the call, since `RevokeInterfaceFromGlobal` outside
+//!   COM fails and the table's references would leak.
 
 use std::ffi::c_void;
 
@@ -342,17 +345,18 @@ impl<T: Interface> Drop for Agile<T> {
             table,
         } = &mut self.inner
         {
-            drop(table.take());
-            if let Some(HomeBound(object)) = object.take() {
-                // Released on its own thread: now, or when it next pumps.
-                // (Every interface's Release is IUnknown's slot.)
-                let raw = object.into_raw();
-                home.post(move || {
+            let table = table.take();
+            let raw = object.take().map(|HomeBound(object)| object.into_raw());
+            // Revoked and released on the object's own thread: now, or when
+            // it next pumps. (Every interface's Release is IUnknown's slot.)
+            home.post(move || {
+                drop(table);
+                if let Some(raw) = raw {
                     // SAFETY: the reference `into_raw` gave up, released
                     // once, on the object's thread.
                     drop(unsafe { IUnknown::from_raw(raw) });
-                });
-            }
+                }
+            });
         }
     }
 }

@@ -497,3 +497,53 @@ pub fn join_pumping<T>(worker: JoinHandle<T>) -> std::thread::Result<T> {
     }
     worker.join()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_com_puts_a_thread_outside_com_in_the_mta_for_the_call_only() {
+        std::thread::spawn(|| {
+            // Outside COM, or implicitly in the MTA when another test holds
+            // it open: either way, COM is usable inside and as before after.
+            let before = current("test").is_ok();
+            assert_eq!(in_com(|| current("test")), Ok(Apartment::Mta));
+            assert_eq!(current("test").is_ok(), before);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn a_job_runs_on_the_home_thread_and_a_panic_comes_back() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let home_thread = std::thread::spawn(move || {
+            let home = StaHome::current("test").unwrap();
+            tx.send((Arc::clone(&home), thread_id())).unwrap();
+            // Pump until the other side is done.
+            while done_rx.try_recv().is_err() {
+                pump();
+                std::thread::yield_now();
+            }
+            drop(home);
+        });
+        let (home, id) = rx.recv().unwrap();
+        assert!(!home.is_current());
+        assert_eq!(home.run("test", thread_id), Ok(id));
+        let panic = catch_unwind(AssertUnwindSafe(|| {
+            home.run("test", || panic!("in the job"))
+        }));
+        assert!(panic.is_err(), "the job's panic resumes on the caller");
+        done_tx.send(()).unwrap();
+        home_thread.join().unwrap();
+        assert_eq!(
+            home.run("test", || ()),
+            Err(ComError::Apartment {
+                method: "test",
+                problem: ApartmentProblem::HomeThreadEnded { home: id },
+            })
+        );
+    }
+}
