@@ -218,10 +218,12 @@ impl ISyncMgrSynchronizeCallback_Impl for CallbackObject_Impl {
 /// | any | a failure code | the [`CallbackError`] for it ([`ComError`]'s conversion) |
 /// | `progress`, `enable_modeless` | another success code | [`CallbackError::Unexpected`] |
 ///
-/// The object is held so that any thread may call it (see the
-/// [module docs](super)), so a `ComCallback` is `Send + Sync` and may be
-/// called from any thread that has entered COM. It holds one reference to
-/// the object until it is dropped.
+/// The object is held by COM's apartment rules, so that any thread may call
+/// it (see the [module docs](super)): a `ComCallback` is `Send + Sync`; an
+/// ordinary host callback received on an STA thread is called on that
+/// thread (which must pump messages), one received in the MTA from MTA
+/// threads. It holds one reference to the object until it is dropped (the
+/// reference to an STA object is released on its thread).
 pub struct ComCallback {
     callback: Agile<ISyncMgrSynchronizeCallback>,
     _live: LiveObject,
@@ -238,8 +240,11 @@ impl ComCallback {
     ///
     /// # Errors
     ///
-    /// The object can be used from no other apartment (not agile, and COM
-    /// cannot marshal it), or the calling thread has not entered COM.
+    /// The calling thread is in no apartment
+    /// ([`ApartmentProblem::NotEntered`](super::ApartmentProblem::NotEntered)),
+    /// or the object is in the neutral apartment and cannot be marshaled,
+    /// or (an STA object) the thread's message-only window could not be
+    /// made. Which apartment rule applies is in the [module docs](super).
     pub fn new(callback: &ISyncMgrSynchronizeCallback) -> Result<Self, ComError> {
         Ok(Self {
             callback: Agile::new("ComCallback::new", callback)?,

@@ -466,9 +466,11 @@ impl ISyncMgrEnumItemsAbi_Impl for EnumObject_Impl {
 /// handler returned, so `cb` is released even if the COM handler leaks the
 /// object, and a late call through it answers `E_UNEXPECTED` (§G.1 #8).
 ///
-/// The handler is held so that any thread may call it (see the
-/// [module docs](super)): every thread that calls a `ComHandler` must have
-/// entered COM.
+/// The handler is held by COM's apartment rules, so that any thread may
+/// call it (see the [module docs](super)): an ordinary handler made in an
+/// STA is called on its thread (which must pump messages while others
+/// call), one made in the MTA from MTA threads; the enumerator and any
+/// object it hands back are used and released in the same apartment.
 pub struct ComHandler {
     handler: Agile<ISyncMgrSynchronize>,
     current: Mutex<Option<Arc<CallbackSlot>>>,
@@ -493,8 +495,11 @@ impl ComHandler {
     ///
     /// # Errors
     ///
-    /// The object can be used from no other apartment, or the calling
-    /// thread has not entered COM.
+    /// The calling thread is in no apartment
+    /// ([`ApartmentProblem::NotEntered`](super::ApartmentProblem::NotEntered)),
+    /// or the object is in the neutral apartment and cannot be marshaled,
+    /// or (an STA object) the thread's message-only window could not be
+    /// made. Which apartment rule applies is in the [module docs](super).
     pub fn new(handler: &ISyncMgrSynchronize) -> Result<Self, ComError> {
         Ok(Self {
             handler: Agile::new("ComHandler::new", handler)?,

@@ -59,22 +59,70 @@
 //!
 //! The traits are `Send + Sync`: a handler may call its callback from any
 //! thread, and a [`Session`](crate::Session) may call its handler from any
-//! thread. COM interface pointers may not simply follow: an apartment-bound
-//! object must be reached through a proxy. So:
+//! thread. COM interface pointers may not simply follow: COM's apartment
+//! rules say which thread may call which pointer. Every import wrapper
+//! ([`ComCallback`], [`ComHandler`], [`ComSyncCenterCallback`],
+//! [`ComSessionObject`], [`ComWindowsSyncCallback`]) holds its object by
+//! those rules, decided once, when it is made, from the object and the
+//! apartment of the thread that makes it (`CoGetApartmentType`):
 //!
-//! - a foreign object ([`ComCallback`], [`ComHandler`]) is held directly
-//!   when it answers `IAgileObject` (its pointers may be called from any
-//!   apartment), and otherwise registered in COM's Global Interface Table
-//!   and fetched from it on the calling thread for each call: the object
-//!   itself when it aggregates the free-threaded marshaler, a proxy when it
-//!   is apartment-bound. (`RoGetAgileReference`, which does the same, is
-//!   missing from Wine 8.) The thread that creates a wrapper, and every
-//!   thread that calls one, must have entered COM ([`Mta::enter`]). An
-//!   object that is neither agile nor marshalable is refused when the
-//!   wrapper is made;
-//! - the objects this module exports are agile (windows-rs aggregates the
-//!   free-threaded marshaler and answers `IAgileObject`), which is sound
-//!   because the Rust objects behind them are `Send + Sync`.
+//! | the object | held | a call made on another thread |
+//! |---|---|---|
+//! | agile: answers `IAgileObject`, or aggregates the free-threaded marshaler | directly | is made directly |
+//! | received on an MTA thread (entered, or implicit: a thread outside COM while the MTA exists) | directly; no marshaling is needed or attempted | is made directly from any MTA thread; from an STA thread it is refused with [`ApartmentProblem::MtaObjectOnStaThread`] (`RPC_E_WRONG_THREAD`) |
+//! | received on an STA thread, and its interface can be marshaled | its pointer, plus a Global Interface Table registration | goes through the proxy the table gives |
+//! | received on an STA thread, and it cannot be marshaled (no proxy/stub registered: Wine has none for the SyncMgr interfaces, Windows may not) | its pointer, on its thread | is carried to the STA thread and run there (a message-only window owned by that thread), while the caller waits |
+//! | received in the neutral apartment | a Global Interface Table registration | goes through the table; an object that cannot be marshaled is refused when the wrapper is made |
+//!
+//! So **an STA that hands out objects must pump messages** whenever it
+//! waits (a message loop, `MsgWaitForMultipleObjectsEx`, or
+//! [`join_pumping`]), exactly as it must for a COM proxy: a call carried to
+//! it runs inside its message loop. Every reference an STA object is given
+//! is taken and released on its own thread; a wrapper dropped elsewhere
+//! posts its release there. A call that cannot be served is a typed
+//! [`ComError::Apartment`] naming the problem ([`ApartmentProblem`]: wrong
+//! thread, the STA thread has ended, COM not entered), never a bare code;
+//! through the traits it becomes [`HandlerError::Failed`](crate::HandlerError::Failed)
+//! with that code and words, or [`CallbackError::Unexpected`](crate::CallbackError::Unexpected)
+//! with those words. A thread must be in COM to make a wrapper (in an
+//! apartment, or implicitly in the MTA); calls carried to an STA need
+//! nothing of the calling thread.
+//!
+//! The objects this module exports are agile (windows-rs aggregates the
+//! free-threaded marshaler and answers `IAgileObject`), which is sound
+//! because the Rust objects behind them are `Send + Sync`: a host calls
+//! them directly from any thread.
+//!
+//! # Handlers served to STA hosts
+//!
+//! SyncMgr and Sync Center call handlers from STA threads, and a host's
+//! callback is usually an ordinary object of that STA. A handler that
+//! reports from a worker thread therefore has its reports carried to the
+//! host's thread, which serves them when it pumps. The deadlock to avoid:
+//! the host's thread calls `SetProgressCallback(NULL)` (or the final
+//! `Release`) while the worker is inside a report waiting for that very
+//! thread; if the handler then *waits* for the worker, or for the worker's
+//! call to return, without pumping, neither moves. The pattern
+//! (`examples/handler_dll.rs` follows it):
+//!
+//! 1. `set_progress_callback` revokes the old callback **without waiting**:
+//!    [`ProgressReporter::set_callback_nonblocking`](crate::ProgressReporter::set_callback_nonblocking)
+//!    (or [`CallbackSlot::set_nonblocking`](crate::CallbackSlot::set_nonblocking)).
+//!    The worker's call in flight completes; its next report finds no
+//!    callback ([`CallbackError::NoCallback`](crate::CallbackError::NoCallback))
+//!    and the worker stops (on a replace, it reports to the new callback).
+//!    The exported handler itself revokes its slot the same way.
+//! 2. The worker is joined with [`join_pumping`], never with a bare
+//!    `join`: on an STA thread it dispatches messages while it waits, so
+//!    the worker's calls into this apartment are served and the worker
+//!    can end; then it runs the releases the worker posted, so no
+//!    reference to the host's callback is left when it returns.
+//! 3. `Drop` of the handler (the final `Release`) joins the same way: no
+//!    DLL code runs after the last object is gone, so `DllCanUnloadNow`
+//!    can answer `S_OK`.
+//!
+//! On an MTA thread [`join_pumping`] is a plain `join`, and the pattern
+//! costs nothing.
 //!
 //! # Reference counts
 //!

@@ -701,7 +701,10 @@ impl ComSessionObject {
     ///
     /// # Errors
     ///
-    /// The calling thread has not entered COM.
+    /// The object cannot be handed to this thread by COM's rules
+    /// ([`ComError::Apartment`]): it belongs to another thread's STA and
+    /// cannot be marshaled, or to the MTA and this thread is in an STA; or
+    /// the Global Interface Table failed.
     pub fn get(&self) -> Result<IUnknown, ComError> {
         self.object.get("ComSessionObject::get")
     }
@@ -742,8 +745,11 @@ impl ComSyncCenterCallback {
     ///
     /// # Errors
     ///
-    /// The object can be used from no other apartment (not agile, and COM
-    /// cannot marshal it), or the calling thread has not entered COM.
+    /// The calling thread is in no apartment
+    /// ([`ApartmentProblem::NotEntered`](super::ApartmentProblem::NotEntered)),
+    /// or the object is in the neutral apartment and cannot be marshaled,
+    /// or (an STA object) the thread's message-only window could not be
+    /// made. Which apartment rule applies is in the [module docs](super).
     pub fn new(callback: &ISyncMgrSyncCallback) -> Result<Self, ComError> {
         Ok(Self {
             callback: Agile::new("ComSyncCenterCallback::new", callback)?,

@@ -507,8 +507,11 @@ impl ComWindowsSyncCallback {
     ///
     /// # Errors
     ///
-    /// The object can be used from no other apartment (not agile, and COM
-    /// cannot marshal it), or the calling thread has not entered COM.
+    /// The calling thread is in no apartment
+    /// ([`ApartmentProblem::NotEntered`](super::ApartmentProblem::NotEntered)),
+    /// or the object is in the neutral apartment and cannot be marshaled,
+    /// or (an STA object) the thread's message-only window could not be
+    /// made. Which apartment rule applies is in the [module docs](super).
     pub fn new(callback: &ISyncCallback) -> Result<Self, ComError> {
         const METHOD: &str = "ComWindowsSyncCallback::new";
         let callback2 = match callback.cast::<ISyncCallback2>() {
