@@ -22,6 +22,12 @@
 //!   neutral object; a thread that has left COM (after `CoUninitialize`)
 //!   enters the MTA for the call, since `RevokeInterfaceFromGlobal` outside
 //!   COM fails and the table's references would leak.
+//!
+//! # Deadlock safety
+//!
+//! No lock. A call on an STA object made on another thread waits until the
+//! object's thread pumps messages (through the table's proxy or the home
+//! window), as any COM call into an STA does; a release never waits.
 
 use std::ffi::c_void;
 

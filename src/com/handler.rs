@@ -21,6 +21,11 @@
 //! [`CallbackSlot::set`], which waits for calls other threads are making on
 //! the Rust callback: those run on the calling thread (the exported callback
 //! is agile), never on the thread that waits.
+//!
+//! A [`ComHandler`] over an ordinary handler of an STA carries each call to
+//! that STA's thread and waits for it to pump (see the [module
+//! docs](super)); the handler's enumerator is read in the same call, so
+//! no call waits on two apartments at once.
 
 use std::convert::Infallible;
 use std::ffi::c_void;
