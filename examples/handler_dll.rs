@@ -27,7 +27,9 @@
 //! and the final `Release` never block on it: they revoke the callback
 //! without waiting ([`ProgressReporter::set_callback_nonblocking`]) and
 //! join the worker with [`syncmgr::com::join_pumping`], which serves the
-//! worker's calls while it waits.
+//! worker's calls while it waits, and declines to wait when the host
+//! released the handler from inside a call the worker is making (the
+//! worker then ends on its own, holding a [`syncmgr::com::ServerLock`]).
 //!
 //! On any other target, or without the feature, this builds an empty
 //! library.
@@ -37,7 +39,7 @@ mod folders {
     use std::sync::{Arc, Mutex, PoisonError};
     use std::thread::JoinHandle;
 
-    use syncmgr::com::{Mta, join_pumping};
+    use syncmgr::com::{Joined, Mta, ServerLock, join_pumping};
     use syncmgr::{
         Cancelled, Guid, HResult, HandlerAnswer, HandlerError, HandlerInfo, ItemEnumeration,
         ItemId, ProgressReporter, ReportError, SyncCallback, SyncEvent, SyncHandler, SyncItem,
@@ -92,7 +94,14 @@ mod folders {
                 .unwrap_or_else(PoisonError::into_inner)
                 .take();
             if let Some(worker) = worker {
-                let _ = join_pumping(worker);
+                match join_pumping(worker) {
+                    Joined::Finished(_) => {}
+                    // The host released us from inside its own callback,
+                    // which the worker is waiting for: it cannot end before
+                    // we return. It stops at its next report (its callback
+                    // is gone) and holds a ServerLock until then.
+                    Joined::WaitingForThisThread(worker) => drop(worker),
+                }
             }
         }
     }
@@ -207,9 +216,16 @@ mod folders {
         fn synchronize(&self, _parent: WindowHandle) -> Result<(), HandlerError> {
             self.join_worker();
             let shared = self.shared.clone();
+            // The DLL stays loaded while the worker runs, even if nobody
+            // can wait for it.
+            let lock = ServerLock::new();
             let worker = std::thread::Builder::new()
                 .name("folders-sync".into())
-                .spawn(move || synchronize(&shared))
+                .spawn(move || {
+                    synchronize(&shared);
+                    drop(shared);
+                    drop(lock);
+                })
                 .map_err(|e| HandlerError::failed(e.to_string()))?;
             *self.worker.lock().unwrap_or_else(PoisonError::into_inner) = Some(worker);
             Ok(())

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use syncmgr::com::{
     ApartmentProblem, ComError, ComHandler, ComSessionObject, ISyncMgrSynchronize,
-    ISyncMgrSynchronizeCallback, Mta, export_callback, join_pumping,
+    ISyncMgrSynchronizeCallback, Joined, Mta, export_callback, join_pumping,
 };
 use syncmgr::{
     CallbackError, CancelDecision, CancelReason, HResult, HandlerAnswer, HandlerError, ItemId,
@@ -167,6 +167,14 @@ fn c_can_unload_now() -> HResult {
 fn handler_refs(handler: &ISyncMgrSynchronize) -> i32 {
     // SAFETY: a C handler made by the fixture.
     unsafe { (fixture().handler_refs)(handler.as_raw()) }
+}
+
+/// The result of a thread [`join_pumping`] waited for.
+fn joined<T>(joined: Joined<T>) -> T {
+    match joined {
+        Joined::Finished(result) => result.unwrap(),
+        Joined::WaitingForThisThread(_) => panic!("the thread does not wait for this one"),
+    }
 }
 
 /// A new C handler.
@@ -686,7 +694,7 @@ fn a_plain_c_handler_in_an_sta_is_driven_from_another_thread_to_a_clean_report()
         // Another thread drives the handler, whose calls are carried to
         // this thread, which pumps while it waits.
         let driver = std::thread::spawn(move || drive_com(com));
-        let driven = join_pumping(driver).unwrap();
+        let driven = joined(join_pumping(driver));
         let seen = stats(&handler);
         assert_clean_run(&driven, &seen);
         assert_eq!(
@@ -819,7 +827,7 @@ fn an_sta_object_dropped_on_a_thread_outside_com_is_revoked_and_released() {
             drop(object);
             error
         });
-        let error = join_pumping(elsewhere).unwrap();
+        let error = joined(join_pumping(elsewhere));
         assert!(
             matches!(error, ComError::Failed { .. } | ComError::Apartment { .. }),
             "{error:?}"

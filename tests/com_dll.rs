@@ -292,3 +292,30 @@ fn a_panicking_argument_of_export_handler_dll_answers_e_unexpected() {
         "nothing was made"
     );
 }
+
+/// The host releases the handler from inside the first `Progress` call,
+/// while the handler's worker waits for that call to return.
+fn reentrant(apartment: &str) {
+    let transcript = host(&["reentrant", "plain", apartment]);
+    assert_lines(
+        &transcript,
+        &[
+            "PASS the first Progress released the handler",
+            "PASS SetProgressCallback(NULL) inside Progress",
+            "PASS final Release inside Progress",
+            "PASS callback back to baseline once the worker ended",
+            "PASS DllCanUnloadNow once the worker ended",
+            "PASS no SynchronizeCompleted after the release",
+        ],
+    );
+}
+
+#[test]
+fn a_plain_sta_host_may_release_the_handler_inside_its_own_callback() {
+    reentrant("sta");
+}
+
+#[test]
+fn a_plain_mta_host_may_release_the_handler_inside_its_own_callback() {
+    reentrant("mta");
+}

@@ -50,7 +50,7 @@ use std::thread::JoinHandle;
 use windows::Win32::Foundation::{HANDLE, HWND, LPARAM, LRESULT, WAIT_OBJECT_0, WPARAM};
 use windows::Win32::System::Com::{
     APTTYPE, APTTYPE_MAINSTA, APTTYPE_MTA, APTTYPE_NA, APTTYPE_STA, APTTYPEQUALIFIER,
-    COINIT_MULTITHREADED, CoGetApartmentType, CoInitializeEx, CoUninitialize,
+    COINIT_MULTITHREADED, CoGetApartmentType, CoGetCallContext, CoInitializeEx, CoUninitialize,
 };
 use windows::Win32::UI::WindowsAndMessaging::{
     CallWindowProcW, CreateWindowExW, DestroyWindow, DispatchMessageW, GWLP_WNDPROC,
@@ -68,6 +68,7 @@ use crate::sync::{Arc, AtomicUsize, OnceLock, Ordering};
 #[link(name = "kernel32")]
 unsafe extern "system" {
     fn GetCurrentThreadId() -> u32;
+    fn GetThreadId(thread: *mut c_void) -> u32;
 }
 
 /// The calling thread's id.
@@ -168,11 +169,36 @@ pub(crate) fn in_com<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 
+/// A call carried to a home window: who sent it, and what to run.
+struct Carried<'a> {
+    sender: u32,
+    job: &'a mut dyn FnMut(),
+}
+
+thread_local! {
+    /// The threads whose carried calls this thread is running right now
+    /// (nested, innermost last): each is blocked until its call returns.
+    static SERVING: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// This thread is running a call carried here from `thread`, which is
+/// therefore waiting for this thread.
+fn serving(thread: u32) -> bool {
+    SERVING.with(|s| s.borrow().contains(&thread))
+}
+
+/// This thread is inside a call that reached it through COM (a proxy's
+/// call, dispatched by COM's channel); its caller, unknown, waits for it.
+fn in_incoming_com_call() -> bool {
+    // SAFETY: no arguments; an owned interface or an error.
+    unsafe { CoGetCallContext::<windows_core::IUnknown>() }.is_ok()
+}
+
 /// The window messages of a [`StaHome`], registered once per process (the
 /// same numbers for every copy of the crate).
 #[derive(Clone, Copy)]
 struct Messages {
-    /// `LPARAM`: `*mut &mut dyn FnMut()`, run and return 1.
+    /// `LPARAM`: `*mut Carried`, run and return 1.
     call: u32,
     /// `LPARAM`: `Box<Posted>`, run once.
     post: u32,
@@ -209,11 +235,13 @@ unsafe extern "system" fn home_proc(
 ) -> LRESULT {
     let ids = messages();
     if msg == ids.call && msg != 0 {
-        // SAFETY: the sender (`StaHome::run`) passes a live
-        // `&mut dyn FnMut()` and waits in SendMessageW until we return.
-        let job = unsafe { &mut *(lparam.0 as *mut &mut dyn FnMut()) };
-        // `job` catches its own panics (see `run`).
-        job();
+        // SAFETY: the sender (`StaHome::run`) passes a live `Carried` and
+        // waits in SendMessageW until we return.
+        let carried = unsafe { &mut *(lparam.0 as *mut Carried<'_>) };
+        SERVING.with(|s| s.borrow_mut().push(carried.sender));
+        // The job catches its own panics (see `run`).
+        (carried.job)();
+        SERVING.with(|s| s.borrow_mut().pop());
         return LRESULT(1);
     }
     if msg == ids.post && msg != 0 {
@@ -366,9 +394,12 @@ impl StaHome {
                     out = Some(catch_unwind(AssertUnwindSafe(job)));
                 }
             };
-            let mut call: &mut dyn FnMut() = &mut call;
-            let lparam = LPARAM(std::ptr::from_mut(&mut call) as isize);
-            // SAFETY: `call` lives until SendMessageW returns, which is
+            let mut carried = Carried {
+                sender: thread_id(),
+                job: &mut call,
+            };
+            let lparam = LPARAM(std::ptr::from_mut(&mut carried) as isize);
+            // SAFETY: `carried` lives until SendMessageW returns, which is
             // after the window procedure ran it (or never will: the window
             // is gone).
             unsafe { SendMessageW(self.hwnd(), messages().call, None, Some(lparam)) };
@@ -454,6 +485,24 @@ fn drain_posted() {
     }
 }
 
+/// What [`join_pumping`] did.
+#[derive(Debug)]
+#[must_use = "a worker that was not joined is still running"]
+pub enum Joined<T> {
+    /// The worker ended: its result, as [`JoinHandle::join`] gives it.
+    Finished(std::thread::Result<T>),
+    /// The worker may be waiting for this very thread, so waiting for it
+    /// would never end: this thread is the worker itself (inside a callback
+    /// it made directly), or is running a call the worker is making
+    /// (carried here by this module), or is inside a call that reached it
+    /// through COM (whose caller may be the worker). The handle is given
+    /// back, the worker still running: join it later, or drop it to let
+    /// the worker end on its own (it should then hold a
+    /// [`ServerLock`](super::ServerLock), so that the DLL is not unloaded
+    /// under it).
+    WaitingForThisThread(JoinHandle<T>),
+}
+
 /// Join `worker`; on a single-threaded apartment's thread, dispatch window
 /// messages while waiting, so that calls the worker makes into this
 /// apartment (through a COM proxy, or carried by this module) are served
@@ -466,14 +515,26 @@ fn drain_posted() {
 /// the releases it posted to this thread are run too, so every reference it
 /// held on this apartment's objects is gone when this returns.
 ///
+/// It does not wait when waiting cannot end: when this thread is the worker
+/// or is serving a call the worker is making (a host that releases the
+/// handler from inside its own callback, while the worker waits for that
+/// callback to return), it answers [`Joined::WaitingForThisThread`] with
+/// the handle.
+///
 /// On any other thread this is `worker.join()`.
-///
-/// # Errors
-///
-/// The worker's panic, as [`JoinHandle::join`] returns it.
-pub fn join_pumping<T>(worker: JoinHandle<T>) -> std::thread::Result<T> {
+pub fn join_pumping<T>(worker: JoinHandle<T>) -> Joined<T> {
+    if worker.thread().id() == std::thread::current().id() {
+        // A callback the worker makes directly (an agile or MTA host
+        // callback) in which the host releases the handler.
+        return Joined::WaitingForThisThread(worker);
+    }
     if current("join_pumping") == Ok(Apartment::Sta) {
         let handle = HANDLE(worker.as_raw_handle());
+        // SAFETY: a live thread handle (owned by `worker`).
+        let id = unsafe { GetThreadId(handle.0) };
+        if !worker.is_finished() && (serving(id) || in_incoming_com_call()) {
+            return Joined::WaitingForThisThread(worker);
+        }
         loop {
             // SAFETY: a live thread handle (owned by `worker`).
             let woke = unsafe {
@@ -495,7 +556,7 @@ pub fn join_pumping<T>(worker: JoinHandle<T>) -> std::thread::Result<T> {
         }
         drain_posted();
     }
-    worker.join()
+    Joined::Finished(worker.join())
 }
 
 #[cfg(test)]

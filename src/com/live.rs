@@ -11,7 +11,7 @@
 //!   wrapper ([`ComCallback`](super::ComCallback),
 //!   [`ComHandler`](super::ComHandler), …) and every apartment window (see
 //!   `apartment.rs`) that is alive; each is counted from its creation to its
-//!   drop (a window: to its `WM_NCDESTROY`).
+//!   drop (a window: to its `WM_NCDESTROY`), and every [`ServerLock`].
 //! - `LockServer(TRUE)` / `LockServer(FALSE)` raise and lower the lock
 //!   count, which never goes below zero.
 //!
@@ -31,6 +31,7 @@ static LIVE: AtomicUsize = AtomicUsize::new(0);
 static LOCKS: AtomicUsize = AtomicUsize::new(0);
 
 /// Counts one object in [`live_objects`] for as long as it lives.
+#[derive(Debug)]
 pub(crate) struct LiveObject(());
 
 impl LiveObject {
@@ -64,6 +65,32 @@ pub(crate) fn lock_server(lock: bool) {
         LOCKS.fetch_add(1, Ordering::SeqCst);
     } else {
         let _ = LOCKS.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    }
+}
+
+/// Keeps this DLL loaded: [`dll_can_unload_now`] answers `S_FALSE` while a
+/// `ServerLock` lives, as it does while a foreign wrapper or an exported
+/// object lives.
+///
+/// A handler's worker thread holds one from its first line to its last, so
+/// that a handler which cannot wait for its worker (see
+/// [`Joined::WaitingForThisThread`](super::Joined::WaitingForThisThread))
+/// can let it end on its own. The worker still runs the end of its thread
+/// in the DLL after the lock is gone; COM's `CoFreeUnusedLibraries` delays
+/// unloading a DLL that answers `S_OK` for that reason.
+#[derive(Debug)]
+pub struct ServerLock(LiveObject);
+
+impl ServerLock {
+    /// Count one more lock on the DLL, until the guard is dropped.
+    pub fn new() -> Self {
+        Self(LiveObject::new())
+    }
+}
+
+impl Default for ServerLock {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

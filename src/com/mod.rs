@@ -120,6 +120,14 @@
 //! 3. `Drop` of the handler (the final `Release`) joins the same way: no
 //!    DLL code runs after the last object is gone, so `DllCanUnloadNow`
 //!    can answer `S_OK`.
+//! 4. A host may release the handler from *inside* its own callback,
+//!    while the worker waits for that callback to return. Then nothing
+//!    may wait for the worker: [`join_pumping`] sees it (this thread is
+//!    serving the worker's call) and answers
+//!    [`Joined::WaitingForThisThread`] with the handle; the handler drops
+//!    it and lets the worker end on its own, at its next report. The
+//!    worker holds a [`ServerLock`] for its whole life, so
+//!    `DllCanUnloadNow` answers `S_FALSE` until it is gone.
 //!
 //! On an MTA thread [`join_pumping`] is a plain `join`, and the pattern
 //! costs nothing.
@@ -157,12 +165,12 @@ mod server;
 mod sync_center;
 mod windows_sync;
 
-pub use apartment::{Mta, join_pumping};
+pub use apartment::{Joined, Mta, join_pumping};
 pub use callback::{ComCallback, export_callback};
 pub use convert::{from_guid, from_hresult, to_guid, to_hresult};
 pub use error::{ApartmentProblem, ComError};
 pub use handler::{ComHandler, export_handler};
-pub use live::{dll_can_unload_now, live_objects};
+pub use live::{ServerLock, dll_can_unload_now, live_objects};
 pub use raw::MAX_TEXT_UNITS;
 #[doc(hidden)]
 pub use server::dll_get_class_object_lazy;
@@ -189,4 +197,5 @@ const _: () = {
     assert_send_sync::<ComSyncCenterCallback>();
     assert_send_sync::<ComSessionObject>();
     assert_send_sync::<ComWindowsSyncCallback>();
+    assert_send_sync::<ServerLock>();
 };

@@ -5,6 +5,7 @@
  *     mobsync_host.exe <handler.dll> <{CLSID}> sequence <cancel-index> [plain] [mta|sta]
  *     mobsync_host.exe <handler.dll> <{CLSID}> cancelall [plain] [mta|sta]
  *     mobsync_host.exe <handler.dll> <{CLSID}> edge [plain] [mta|sta]
+ *     mobsync_host.exe <handler.dll> <{CLSID}> reentrant [plain] [mta|sta]
  *
  * It loads the handler DLL with LoadLibrary, gets its class factory through
  * DllGetClassObject (no registry), and drives the handler through the
@@ -27,6 +28,14 @@
  * arrive on a thread other than the host's main thread; with `plain sta`
  * the host checks there are none (a free-threaded object may be called from
  * any thread, an ordinary STA object only from its own).
+ *
+ * `reentrant` releases the handler from inside the first Progress call:
+ * SetProgressCallback(NULL) and the final Release, while the handler's
+ * worker waits for that very call to return. The handler must not wait for
+ * its worker then; the host pumps until the DLL can unload and checks the
+ * callback is back to its baseline. The DLL is not freed afterwards: the
+ * worker may still be leaving its thread (CoFreeUnusedLibraries delays
+ * the unload of a DLL for the same reason).
  */
 #include "common.h"
 
@@ -70,6 +79,13 @@ typedef struct item_record {
 /* The options (see the top of the file). */
 static int plain, sta;
 static DWORD sta_thread;
+
+/* `reentrant`: the handler the first Progress call releases, and what the
+ * release answered. */
+static ISyncMgrSynchronize *reentrant_handler;
+static int reentered;
+static HRESULT reentrant_set_hr = E_FAIL;
+static ULONG reentrant_release = 0xFFFFFFFFu;
 
 typedef struct host_callback {
     ISyncMgrSynchronizeCallback iface;
@@ -172,6 +188,14 @@ static HRESULT WINAPI cb_Progress(ISyncMgrSynchronizeCallback *This, REFSYNCMGRI
     int index = -1;
     if (!id)
         return E_POINTER;
+    if (reentrant_handler) {
+        /* Release the handler from inside its worker's call. */
+        ISyncMgrSynchronize *handler = reentrant_handler;
+        reentrant_handler = NULL;
+        reentrant_set_hr = ISyncMgrSynchronize_SetProgressCallback(handler, NULL);
+        reentrant_release = ISyncMgrSynchronize_Release(handler);
+        reentered = 1;
+    }
     EnterCriticalSection(&cb->lock);
     for (unsigned i = 0; i < cb->n_items; i++)
         if (guid_eq(&cb->items[i].id, id))
@@ -524,13 +548,66 @@ static int edge(const GUID *clsid)
     return 1;
 }
 
+static int reentrant(const GUID *clsid)
+{
+    static host_callback cb;
+    IClassFactory *factory = NULL;
+    ISyncMgrSynchronize *handler = NULL;
+    GUID ids[MAX_ITEMS];
+    HRESULT can = S_FALSE;
+    DWORD start;
+    unsigned n;
+
+    callback_init(&cb);
+    CHECK_HR(get_class_object(clsid, &IID_IClassFactory, (void **)&factory), S_OK, "DllGetClassObject");
+    if (!factory)
+        return 0;
+    CHECK_HR(IClassFactory_CreateInstance(factory, NULL, &IID_ISyncMgrSynchronize, (void **)&handler), S_OK,
+             "CreateInstance(ISyncMgrSynchronize)");
+    check(IClassFactory_Release(factory) == 0, "final Release of the factory", "");
+    if (!handler)
+        return 0;
+    CHECK_HR(ISyncMgrSynchronize_Initialize(handler, 0, SYNCMGRFLAG_MANUAL, 0, NULL), S_OK, "Initialize(MANUAL)");
+    n = enumerate(handler, &cb);
+    for (unsigned i = 0; i < n; i++)
+        ids[i] = cb.items[i].id;
+    CHECK_HR(ISyncMgrSynchronize_SetProgressCallback(handler, &cb.iface), S_OK, "SetProgressCallback(cb)");
+    CHECK_HR(ISyncMgrSynchronize_PrepareForSync(handler, n, ids, NULL, 0), S_OK, "PrepareForSync");
+    check(wait_for(cb.prepared, 10000), "PrepareForSyncCompleted arrives", "timeout");
+    /* The first Progress call releases the handler (cb_Progress). */
+    reentrant_handler = handler;
+    CHECK_HR(ISyncMgrSynchronize_Synchronize(handler, NULL), S_OK, "Synchronize");
+    /* Pump until the worker has ended and everything it held is released. */
+    start = GetTickCount();
+    while (GetTickCount() - start < 20000) {
+        if (reentered && cb.refs == 1 && (can = can_unload()) == S_OK)
+            break;
+        if (sta)
+            MsgWaitForMultipleObjectsEx(0, NULL, 10, QS_ALLINPUT, MWMO_INPUTAVAILABLE), pump();
+        else
+            Sleep(10);
+    }
+    check(reentered, "the first Progress released the handler", "no Progress arrived");
+    CHECK_HR(reentrant_set_hr, S_OK, "SetProgressCallback(NULL) inside Progress");
+    check(reentrant_release == 0, "final Release inside Progress", "answered %lu", (unsigned long)reentrant_release);
+    check(cb.refs == 1, "callback back to baseline once the worker ended", "refs %ld", cb.refs);
+    CHECK_HR(can, S_OK, "DllCanUnloadNow once the worker ended");
+    check(cb.synchronize_completed_calls == 0, "no SynchronizeCompleted after the release", "%ld",
+          cb.synchronize_completed_calls);
+    printf("calls on another thread: %ld\n", cb.wrong_thread);
+    if (sta && plain)
+        check(cb.wrong_thread == 0, "every callback call on the STA thread", "%ld calls on other threads",
+              cb.wrong_thread);
+    return 1;
+}
+
 int wmain(int argc, WCHAR **argv)
 {
     GUID clsid;
     const WCHAR *scenario;
     int cancel_index = 1;
     if (argc < 4) {
-        fprintf(stderr, "usage: mobsync_host <handler.dll> <{CLSID}> sequence <n>|cancelall|edge [plain] [mta|sta]\n");
+        fprintf(stderr, "usage: mobsync_host <handler.dll> <{CLSID}> sequence <n>|cancelall|edge|reentrant [plain] [mta|sta]\n");
         return 2;
     }
     for (int i = 4; i < argc; i++) {
@@ -561,9 +638,12 @@ int wmain(int argc, WCHAR **argv)
             sequence(&clsid, -1, 1);
         else if (!wcscmp(scenario, L"edge"))
             edge(&clsid);
+        else if (!wcscmp(scenario, L"reentrant"))
+            reentrant(&clsid);
         else
             check(0, "scenario", "unknown scenario %ls", scenario);
-        unload();
+        if (wcscmp(scenario, L"reentrant"))
+            unload();
     }
     CoUninitialize();
     printf("host: %u checks, %u failed\n", checks, failures);
