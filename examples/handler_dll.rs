@@ -96,10 +96,12 @@ mod folders {
             if let Some(worker) = worker {
                 match join_pumping(worker) {
                     Joined::Finished(_) => {}
-                    // The host released us from inside its own callback,
-                    // which the worker is waiting for: it cannot end before
-                    // we return. It stops at its next report (its callback
-                    // is gone) and holds a ServerLock until then.
+                    // The host released (or replaced) the callback from
+                    // inside its own callback, which the worker is waiting
+                    // for: it cannot end before we return. It stops at its
+                    // next report when its callback is gone (or goes on
+                    // with the new one), holding a ServerLock until it
+                    // ends, so the DLL stays loaded.
                     Joined::WaitingForThisThread(worker) => drop(worker),
                 }
             }
