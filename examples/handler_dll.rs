@@ -16,8 +16,20 @@
 //!
 //! The handler is plain portable code against [`SyncHandler`]; everything
 //! COM (the class factory, the objects, the argument checks, the raw
-//! cancel codes) comes from `syncmgr::com` through one macro call,
-//! [`syncmgr::export_handler_dll!`].
+//! cancel codes, the host's apartment) comes from `syncmgr::com` through
+//! one macro call, [`syncmgr::export_handler_dll!`].
+//!
+//! It works with every host: free-threaded or ordinary host callbacks, in
+//! the multithreaded apartment or in a single-threaded apartment (as
+//! SyncMgr and Sync Center call handlers). For the STA case it follows the
+//! pattern of the `com` module docs ("Handlers served to STA hosts"): the
+//! worker may be waiting for the host's thread, so `SetProgressCallback`
+//! and the final `Release` never block on it: they revoke the callback
+//! without waiting ([`ProgressReporter::set_callback_nonblocking`]) and
+//! join the worker with [`syncmgr::com::join_pumping`], which serves the
+//! worker's calls while it waits, and declines to wait when the host
+//! released the handler from inside a call the worker is making (the
+//! worker then ends on its own, holding a [`syncmgr::com::ServerLock`]).
 //!
 //! On any other target, or without the feature, this builds an empty
 //! library.
@@ -27,7 +39,7 @@ mod folders {
     use std::sync::{Arc, Mutex, PoisonError};
     use std::thread::JoinHandle;
 
-    use syncmgr::com::Mta;
+    use syncmgr::com::{Joined, Mta, ServerLock, join_pumping};
     use syncmgr::{
         Cancelled, Guid, HResult, HandlerAnswer, HandlerError, HandlerInfo, ItemEnumeration,
         ItemId, ProgressReporter, ReportError, SyncCallback, SyncEvent, SyncHandler, SyncItem,
@@ -72,6 +84,9 @@ mod folders {
             }
         }
 
+        /// Wait for the worker, serving the calls it makes into this
+        /// thread's apartment meanwhile (the host's STA thread may be the
+        /// one waiting).
         fn join_worker(&self) {
             let worker = self
                 .worker
@@ -79,14 +94,25 @@ mod folders {
                 .unwrap_or_else(PoisonError::into_inner)
                 .take();
             if let Some(worker) = worker {
-                let _ = worker.join();
+                match join_pumping(worker) {
+                    Joined::Finished(_) => {}
+                    // The host released (or replaced) the callback from
+                    // inside its own callback, which the worker is waiting
+                    // for: it cannot end before we return. It stops at its
+                    // next report when its callback is gone (or goes on
+                    // with the new one), holding a ServerLock until it
+                    // ends, so the DLL stays loaded.
+                    Joined::WaitingForThisThread(worker) => drop(worker),
+                }
             }
         }
     }
 
     impl Drop for Folders {
         fn drop(&mut self) {
-            // No DLL code may run after the last object is gone.
+            // No DLL code may run after the last object is gone: the
+            // worker ends before the handler does. The final Release may
+            // arrive on the host's STA thread, so join while pumping.
             self.join_worker();
         }
     }
@@ -158,9 +184,15 @@ mod folders {
             &self,
             callback: Option<Arc<dyn SyncCallback>>,
         ) -> Result<(), HandlerError> {
-            // The work in flight, if any, finishes with the old callback.
+            // Never wait here for calls on the old callback: on an STA host
+            // this runs on the host's thread, which a worker's call may be
+            // waiting for. Revoke without waiting; the worker's next report
+            // goes to the new callback, or, on a release, answers
+            // NoCallback and the worker stops.
+            self.shared.reporter.set_callback_nonblocking(callback);
+            // Then wait for the worker, serving its calls meanwhile: when
+            // this returns, it holds no reference to the old callback.
             self.join_worker();
-            self.shared.reporter.set_callback(callback);
             Ok(())
         }
 
@@ -186,9 +218,16 @@ mod folders {
         fn synchronize(&self, _parent: WindowHandle) -> Result<(), HandlerError> {
             self.join_worker();
             let shared = self.shared.clone();
+            // The DLL stays loaded while the worker runs, even if nobody
+            // can wait for it.
+            let lock = ServerLock::new();
             let worker = std::thread::Builder::new()
                 .name("folders-sync".into())
-                .spawn(move || synchronize(&shared))
+                .spawn(move || {
+                    synchronize(&shared);
+                    drop(shared);
+                    drop(lock);
+                })
                 .map_err(|e| HandlerError::failed(e.to_string()))?;
             *self.worker.lock().unwrap_or_else(PoisonError::into_inner) = Some(worker);
             Ok(())

@@ -95,7 +95,7 @@ cp "$deps/bcryptprimitives.dll" "$out/examples/bcryptprimitives.dll"
 cp "$deps/bcryptprimitives.dll" "$out/bcryptprimitives.dll"
 # Doc-tests run from a temporary directory: give the prefix a copy too.
 cp "$deps/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
-build_c "$deps/mobsync_host.exe" -municode tests/c/mobsync_host.c -lole32 -luuid
+build_c "$deps/mobsync_host.exe" -municode tests/c/mobsync_host.c -lole32 -luuid -luser32
 build_c "$deps/c_handler.dll" -shared tests/c/c_handler.c -lole32 -luuid
 
 step "cargo test --target $TARGET --features com (runner: wine)"

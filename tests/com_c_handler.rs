@@ -5,22 +5,30 @@
 //! [`ComHandler`]; and the same C code calling an exported Rust callback
 //! with bad arguments. The C side records the raw HRESULTs it received and
 //! the reference counts it saw.
+//!
+//! The C handler is free-threaded by default; `plain` makes it an ordinary
+//! object (no free-threaded marshaler, no proxy/stub), which is driven from
+//! the MTA and from an STA that pumps while another thread drives it, and
+//! which then counts every method entered off its thread. The tests run
+//! one at a time ([`serial`]), so that `DllCanUnloadNow` of `c_handler.dll`
+//! speaks for one test.
 #![allow(unsafe_code)]
 
 use std::ffi::c_void;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use syncmgr::com::{
-    ComHandler, ISyncMgrSynchronize, ISyncMgrSynchronizeCallback, Mta, export_callback,
+    ApartmentProblem, ComError, ComHandler, ComSessionObject, ISyncMgrSynchronize,
+    ISyncMgrSynchronizeCallback, Joined, Mta, export_callback, join_pumping,
 };
 use syncmgr::{
     CallbackError, CancelDecision, CancelReason, HResult, HandlerAnswer, HandlerError, ItemId,
     ItemPhase, LogErrorInfo, LogLevel, ModelessAnswer, Session, SessionConfig, SessionOutcome,
     SyncCallback, SyncHandler, SyncMgrProgress, SyncMgrStatus,
 };
-use windows_core::{GUID, Interface};
+use windows_core::{GUID, IUnknown, Interface};
 
 /// `c_handler_config` in `tests/c/c_handler.c`.
 #[repr(C)]
@@ -34,6 +42,8 @@ struct Config {
     bad_item_name: i32,
     threaded: i32,
     log_errors: i32,
+    plain: i32,
+    home_thread: i32,
 }
 
 impl Default for Config {
@@ -47,6 +57,8 @@ impl Default for Config {
             bad_item_name: 0,
             threaded: 0,
             log_errors: 1,
+            plain: 0,
+            home_thread: 0,
         }
     }
 }
@@ -68,12 +80,15 @@ struct Stats {
     last_callback_release: i32,
     items_prepared: u32,
     skipped: u32,
+    wrong_thread: i32,
 }
 
 type Create = unsafe extern "C" fn(*const Config, *mut *mut c_void) -> i32;
 type GetStats = unsafe extern "C" fn(*mut c_void, *mut Stats);
 type RefCount = unsafe extern "C" fn(*mut c_void) -> u32;
 type Probe = unsafe extern "C" fn(*mut c_void, *const GUID, *mut i32) -> u32;
+type CanUnload = unsafe extern "system" fn() -> i32;
+type HandlerRefs = unsafe extern "C" fn(*mut c_void) -> i32;
 
 #[link(name = "kernel32")]
 unsafe extern "system" {
@@ -87,6 +102,8 @@ struct Fixture {
     stats: GetStats,
     refcount: RefCount,
     probe: Probe,
+    can_unload: CanUnload,
+    handler_refs: HandlerRefs,
 }
 
 fn fixture() -> &'static Fixture {
@@ -122,9 +139,42 @@ fn fixture() -> &'static Fixture {
                 )),
                 refcount: std::mem::transmute::<*mut c_void, RefCount>(symbol(b"c_refcount\0")),
                 probe: std::mem::transmute::<*mut c_void, Probe>(symbol(b"c_probe_callback\0")),
+                can_unload: std::mem::transmute::<*mut c_void, CanUnload>(symbol(
+                    b"DllCanUnloadNow\0",
+                )),
+                handler_refs: std::mem::transmute::<*mut c_void, HandlerRefs>(symbol(
+                    b"c_handler_refs\0",
+                )),
             }
         }
     })
+}
+
+/// One test at a time: `c_handler.dll`'s `DllCanUnloadNow` counts every
+/// test's objects.
+fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `c_handler.dll`'s `DllCanUnloadNow`.
+fn c_can_unload_now() -> HResult {
+    // SAFETY: no arguments.
+    HResult(unsafe { (fixture().can_unload)() })
+}
+
+/// A C handler's own reference count, read without calling it.
+fn handler_refs(handler: &ISyncMgrSynchronize) -> i32 {
+    // SAFETY: a C handler made by the fixture.
+    unsafe { (fixture().handler_refs)(handler.as_raw()) }
+}
+
+/// The result of a thread [`join_pumping`] waited for.
+fn joined<T>(joined: Joined<T>) -> T {
+    match joined {
+        Joined::Finished(result) => result.unwrap(),
+        Joined::WaitingForThisThread(_) => panic!("the thread does not wait for this one"),
+    }
 }
 
 /// A new C handler.
@@ -197,6 +247,7 @@ fn drive(
 
 #[test]
 fn a_session_drives_a_c_handler_and_cancel_item_crosses() {
+    let _serial = serial();
     let (session, outcome, seen) = drive(Config::default(), |session, ids| {
         session.cancel_item(ids[1], CancelReason::User).unwrap();
     });
@@ -233,6 +284,7 @@ fn a_session_drives_a_c_handler_and_cancel_item_crosses() {
 
 #[test]
 fn cancel_all_crosses_and_no_item_starts_after_it() {
+    let _serial = serial();
     let (session, outcome, seen) = drive(Config::default(), |session, _| {
         session.cancel_all(CancelReason::User);
     });
@@ -254,6 +306,7 @@ fn cancel_all_crosses_and_no_item_starts_after_it() {
 
 #[test]
 fn a_threaded_c_handler_reports_from_its_own_thread() {
+    let _serial = serial();
     let config = Config {
         threaded: 1,
         ..Config::default()
@@ -277,6 +330,7 @@ fn a_threaded_c_handler_reports_from_its_own_thread() {
 
 #[test]
 fn s_false_from_initialize_is_a_decline() {
+    let _serial = serial();
     let (_, outcome, _) = {
         let _mta = Mta::enter().unwrap();
         let handler = c_handler(Config {
@@ -297,6 +351,7 @@ fn s_false_from_initialize_is_a_decline() {
 
 #[test]
 fn s_false_from_prepare_for_sync_is_a_decline() {
+    let _serial = serial();
     let _mta = Mta::enter().unwrap();
     let handler = c_handler(Config {
         prepare_answer: HResult::S_FALSE.0,
@@ -310,6 +365,7 @@ fn s_false_from_prepare_for_sync_is_a_decline() {
 
 #[test]
 fn missing_items_is_preserved() {
+    let _serial = serial();
     let _mta = Mta::enter().unwrap();
     let handler = c_handler(Config {
         enum_answer: HResult::S_SYNCMGR_MISSINGITEMS.0,
@@ -326,6 +382,7 @@ fn missing_items_is_preserved() {
 
 #[test]
 fn bad_replies_from_a_c_handler_are_typed_errors() {
+    let _serial = serial();
     let _mta = Mta::enter().unwrap();
     let reason = |error: HandlerError| match error {
         HandlerError::InvalidArgument { reason } => reason,
@@ -420,6 +477,7 @@ impl SyncCallback for Recorder {
 
 #[test]
 fn c_code_calling_an_exported_callback_with_bad_arguments_is_refused() {
+    let _serial = serial();
     let _mta = Mta::enter().unwrap();
     let recorder = Arc::new(Recorder::default());
     let callback: ISyncMgrSynchronizeCallback = export_callback(recorder.clone());
@@ -493,6 +551,7 @@ impl SyncCallback for Panics {
 
 #[test]
 fn a_panicking_callback_answers_e_unexpected_and_the_process_lives() {
+    let _serial = serial();
     let _mta = Mta::enter().unwrap();
     let handler = c_handler(Config {
         log_errors: 0,
@@ -519,4 +578,271 @@ fn a_panicking_callback_answers_e_unexpected_and_the_process_lives() {
     assert_eq!(seen.synchronize_completed_answer, 0);
     com.set_progress_callback(None).unwrap();
     assert_eq!(stats(&handler).last_callback_release, 0);
+}
+
+/// What a drive of a C handler gave.
+struct Driven {
+    outcome: SessionOutcome,
+    clean: Result<(), String>,
+    phases: Vec<ItemPhase>,
+}
+
+/// Drive `com` with a strict session from the calling thread, cancelling
+/// the second item.
+fn drive_com(com: Arc<dyn SyncHandler>) -> Driven {
+    let session = Session::new(SessionConfig::default());
+    let outcome = {
+        let mut driver = session.drive(com);
+        let items = driver.initialize().expect("initialize");
+        let ids: Vec<ItemId> = items.iter().map(|i| i.id()).collect();
+        session.cancel_item(ids[1], CancelReason::User).unwrap();
+        let outcome = driver.sync(&ids).expect("sync");
+        driver.release();
+        outcome
+    };
+    let report = session.conformance_report();
+    Driven {
+        outcome,
+        clean: if report.is_clean() {
+            Ok(())
+        } else {
+            Err(report.to_string())
+        },
+        phases: session.snapshot().items.iter().map(|i| i.phase).collect(),
+    }
+}
+
+/// A plain C handler, threaded (its worker reports from its own thread).
+fn plain_config() -> Config {
+    Config {
+        plain: 1,
+        threaded: 1,
+        home_thread: 1,
+        ..Config::default()
+    }
+}
+
+fn assert_clean_run(driven: &Driven, seen: &Stats) {
+    assert_eq!(
+        driven.outcome,
+        SessionOutcome::Completed {
+            code: HResult::S_OK
+        }
+    );
+    assert_eq!(driven.clean, Ok(()));
+    assert_eq!(
+        driven.phases,
+        [
+            ItemPhase::Succeeded,
+            ItemPhase::Stopped,
+            ItemPhase::Succeeded
+        ]
+    );
+    assert_eq!(seen.first_answer[..3], [0, CANCELITEM, 0], "{seen:?}");
+    assert_eq!(seen.synchronize_completed_answer, 0);
+    assert_eq!(seen.holds_callback, 0, "the C handler holds no callback");
+    assert_eq!(
+        seen.last_callback_release, 0,
+        "the C handler's Release of our callback object was the last one"
+    );
+}
+
+#[test]
+fn a_plain_c_handler_is_driven_from_the_mta_to_a_clean_report() {
+    let _serial = serial();
+    let _mta = Mta::enter().unwrap();
+    let handler = c_handler(Config {
+        home_thread: 0,
+        ..plain_config()
+    });
+    let com = ComHandler::new(&handler).expect("an ordinary handler is imported in the MTA");
+    // Driven from another MTA thread: the pointer is used as it is.
+    let driven = std::thread::spawn(move || {
+        let _mta = Mta::enter().unwrap();
+        drive_com(Arc::new(com))
+    })
+    .join()
+    .unwrap();
+    let seen = stats(&handler);
+    assert_clean_run(&driven, &seen);
+    assert_eq!(handler_refs(&handler), 1, "back to the baseline");
+    drop(handler);
+    assert_eq!(c_can_unload_now(), HResult::S_OK);
+}
+
+/// `CoInitializeEx(COINIT_APARTMENTTHREADED)` for the calling thread.
+fn enter_sta() {
+    use windows::Win32::System::Com::{COINIT_APARTMENTTHREADED, CoInitializeEx};
+    // SAFETY: no pointers; balanced by `leave_com`.
+    let code = unsafe { CoInitializeEx(None, COINIT_APARTMENTTHREADED) };
+    assert_eq!(code.0, 0, "CoInitializeEx(STA)");
+}
+
+fn leave_com() {
+    // SAFETY: balances `enter_sta`, on the same thread.
+    unsafe { windows::Win32::System::Com::CoUninitialize() };
+}
+
+#[test]
+fn a_plain_c_handler_in_an_sta_is_driven_from_another_thread_to_a_clean_report() {
+    let _serial = serial();
+    std::thread::spawn(|| {
+        enter_sta();
+        let handler = c_handler(plain_config());
+        let com: Arc<dyn SyncHandler> =
+            Arc::new(ComHandler::new(&handler).expect("an ordinary handler is imported in an STA"));
+        // Another thread drives the handler, whose calls are carried to
+        // this thread, which pumps while it waits.
+        let driver = std::thread::spawn(move || drive_com(com));
+        let driven = joined(join_pumping(driver));
+        let seen = stats(&handler);
+        assert_clean_run(&driven, &seen);
+        assert_eq!(
+            seen.wrong_thread, 0,
+            "no method of the STA handler (or its enumerators) ran on another thread"
+        );
+        assert_eq!(handler_refs(&handler), 1, "back to the baseline");
+        drop(handler);
+        assert_eq!(c_can_unload_now(), HResult::S_OK);
+        leave_com();
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn a_plain_c_handler_in_an_sta_is_driven_on_its_own_thread() {
+    let _serial = serial();
+    std::thread::spawn(|| {
+        enter_sta();
+        let handler = c_handler(plain_config());
+        let driven = drive_com(Arc::new(ComHandler::new(&handler).unwrap()));
+        let seen = stats(&handler);
+        assert_clean_run(&driven, &seen);
+        assert_eq!(seen.wrong_thread, 0);
+        assert_eq!(handler_refs(&handler), 1);
+        drop(handler);
+        assert_eq!(c_can_unload_now(), HResult::S_OK);
+        leave_com();
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn an_mta_handler_called_from_an_sta_thread_is_a_typed_wrong_thread_error() {
+    let _serial = serial();
+    let _mta = Mta::enter().unwrap();
+    let handler = c_handler(Config {
+        plain: 1,
+        ..Config::default()
+    });
+    let com = Arc::new(ComHandler::new(&handler).unwrap());
+    let from_sta = Arc::clone(&com);
+    let error = std::thread::spawn(move || {
+        enter_sta();
+        let error = from_sta.handler_info().unwrap_err();
+        drop(from_sta);
+        leave_com();
+        error
+    })
+    .join()
+    .unwrap();
+    match error {
+        HandlerError::Failed { code, reason } => {
+            assert_eq!(code.get(), ApartmentProblem::RPC_E_WRONG_THREAD);
+            assert!(
+                reason.contains("belongs to the multithreaded apartment"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected Failed(RPC_E_WRONG_THREAD), got {other:?}"),
+    }
+    // From the MTA it works.
+    assert_eq!(com.handler_info().unwrap().name(), "C handler");
+    drop(com);
+    assert_eq!(handler_refs(&handler), 1);
+}
+
+#[test]
+fn a_call_after_the_sta_thread_ended_is_a_typed_error() {
+    let _serial = serial();
+    let (com, raw) = std::thread::spawn(|| {
+        enter_sta();
+        let handler = c_handler(Config {
+            plain: 1,
+            ..Config::default()
+        });
+        let com = ComHandler::new(&handler).unwrap();
+        assert_eq!(com.handler_info().unwrap().name(), "C handler");
+        leave_com();
+        // The thread ends holding its reference: the apartment is gone.
+        (com, handler.into_raw() as usize)
+    })
+    .join()
+    .unwrap();
+    let error = com.handler_info().unwrap_err();
+    match &error {
+        HandlerError::Failed { code, reason } => {
+            assert_eq!(code.get(), ApartmentProblem::RPC_E_DISCONNECTED);
+            assert!(reason.contains("has ended"), "{reason}");
+        }
+        other => panic!("expected Failed(RPC_E_DISCONNECTED), got {other:?}"),
+    }
+    // The wrapper's reference cannot be released (its apartment is gone):
+    // it is left, not released from the wrong thread.
+    drop(com);
+    // SAFETY: the reference the ended thread gave up, and the one the
+    // wrapper left: released here by the test, which knows the object is a
+    // plain C object, so that the DLL's count is balanced again.
+    let handler = unsafe { ISyncMgrSynchronize::from_raw(raw as *mut c_void) };
+    assert_eq!(handler_refs(&handler), 2);
+    // SAFETY: as above: the wrapper's reference.
+    drop(unsafe { ISyncMgrSynchronize::from_raw(handler.as_raw()) });
+    drop(handler);
+    assert_eq!(c_can_unload_now(), HResult::S_OK);
+}
+
+#[test]
+fn an_sta_object_dropped_on_a_thread_outside_com_is_revoked_and_released() {
+    let _serial = serial();
+    std::thread::spawn(|| {
+        enter_sta();
+        let handler = c_handler(Config {
+            plain: 1,
+            home_thread: 1,
+            ..Config::default()
+        });
+        let unknown: IUnknown = handler.cast().unwrap();
+        let baseline = handler_refs(&handler);
+        // IUnknown can be marshaled: the wrapper registers it in the
+        // Global Interface Table, and holds the pointer for this thread.
+        let object = ComSessionObject::from_unknown(&unknown).unwrap();
+        assert!(handler_refs(&handler) > baseline);
+        let elsewhere = std::thread::spawn(move || {
+            // A thread outside COM: the table cannot give it the object...
+            let error = object.get().unwrap_err();
+            // ...and dropping the wrapper hands the revocation and the
+            // release to the object's thread.
+            drop(object);
+            error
+        });
+        let error = joined(join_pumping(elsewhere));
+        assert!(
+            matches!(error, ComError::Failed { .. } | ComError::Apartment { .. }),
+            "{error:?}"
+        );
+        assert_eq!(handler_refs(&handler), baseline, "no reference leaked");
+        drop(unknown);
+        assert_eq!(
+            stats(&handler).wrong_thread,
+            0,
+            "registered, revoked and released on its own thread"
+        );
+        drop(handler);
+        assert_eq!(c_can_unload_now(), HResult::S_OK);
+        leave_com();
+    })
+    .join()
+    .unwrap();
 }

@@ -10,6 +10,14 @@
 //! `SetProgressCallback(NULL)`, the final `Release`s answering 0, and
 //! `DllCanUnloadNow` answering `S_OK`. `scripts/test-windows.sh` builds the
 //! host and the DLL.
+//!
+//! The host runs free-threaded (its callbacks aggregate the free-threaded
+//! marshaler, in the MTA) or, with `plain`, with ordinary callbacks that
+//! answer `IUnknown` and `ISyncMgrSynchronizeCallback` only, in the MTA or,
+//! with `sta`, in a single-threaded apartment that pumps messages while it
+//! waits and checks that no method of its callbacks is entered on another
+//! thread.
+#![allow(unsafe_code)]
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -96,7 +104,7 @@ fn a_c_host_drives_the_rust_dll_through_the_whole_sequence() {
             "PASS final Release of the handler",
             "PASS final Release of the factory",
             "PASS DllCanUnloadNow after the final Release",
-            "host: 50 checks, 0 failed",
+            "host: 51 checks, 0 failed",
         ],
     );
 }
@@ -165,4 +173,149 @@ fn bad_pointers_and_arguments_are_refused_by_the_dll() {
             "host: 40 checks, 0 failed",
         ],
     );
+}
+
+/// The whole sequence, as a plain host in `apartment` sees it.
+fn plain_sequence(apartment: &str) -> String {
+    let transcript = host(&["sequence", "1", "plain", apartment]);
+    assert_lines(
+        &transcript,
+        &[
+            "PASS SetProgressCallback(cb)",
+            "PASS one reference to the callback",
+            "PASS PrepareForSync",
+            "PASS PrepareForSyncCompleted(S_OK)",
+            "PASS SynchronizeCompleted arrives",
+            "SynchronizeCompleted(0x00000000)",
+            "item 0: 5 reports, last status 4, cancel answered 0",
+            "item 1: 2 reports, last status 0, cancel answered 1",
+            "item 2: 5 reports, last status 4, cancel answered 0",
+            "PASS SetProgressCallback(cb2)",
+            "PASS replaced callback back to baseline",
+            "PASS new callback held once",
+            "PASS callback back to baseline after NULL",
+            "PASS final Release of the handler",
+            "PASS callbacks at baseline",
+            "PASS SynchronizeCompleted exactly once",
+            "PASS DllCanUnloadNow after the final Release",
+        ],
+    );
+    transcript
+}
+
+#[test]
+fn a_plain_host_in_the_mta_completes_the_whole_sequence() {
+    let transcript = plain_sequence("mta");
+    assert_lines(
+        &transcript,
+        &[
+            "host: plain callbacks in the MTA",
+            "host: 51 checks, 0 failed",
+        ],
+    );
+}
+
+#[test]
+fn a_plain_host_in_an_sta_completes_the_whole_sequence_on_its_own_thread() {
+    let transcript = plain_sequence("sta");
+    assert_lines(
+        &transcript,
+        &[
+            "host: plain callbacks in the STA",
+            "PASS CoInitializeEx(STA)",
+            "PASS every callback call on the STA thread",
+            "calls on another thread: 0",
+            "host: 52 checks, 0 failed",
+        ],
+    );
+}
+
+#[test]
+fn a_plain_sta_host_cancels_all() {
+    let transcript = host(&["cancelall", "plain", "sta"]);
+    assert_lines(
+        &transcript,
+        &[
+            "item 0: 2 reports, last status 0, cancel answered 1",
+            "item 1: 0 reports, last status 0, cancel answered 0",
+            "PASS every callback call on the STA thread",
+            "PASS SynchronizeCompleted exactly once",
+            "PASS DllCanUnloadNow after the final Release",
+        ],
+    );
+}
+
+#[test]
+fn a_plain_sta_host_gets_the_same_edge_answers() {
+    let transcript = host(&["edge", "plain", "sta"]);
+    assert_lines(
+        &transcript,
+        &[
+            "PASS Next(2, NULL fetched)",
+            "PASS callback back to baseline",
+            "PASS every callback call on the STA thread",
+            "PASS DllCanUnloadNow after the final Release",
+        ],
+    );
+}
+
+/// `export_handler_dll!` with a class expression that panics.
+mod panicking_arguments {
+    use std::sync::Arc;
+
+    use syncmgr::{Guid, SyncHandler};
+
+    fn clsid() -> Guid {
+        panic!("a bug in the class expression")
+    }
+
+    fn make() -> Arc<dyn SyncHandler> {
+        unreachable!("never reached: the class expression panics first")
+    }
+
+    syncmgr::export_handler_dll!(clsid: clsid(), handler: make);
+}
+
+#[test]
+fn a_panicking_argument_of_export_handler_dll_answers_e_unexpected() {
+    use syncmgr::com::{GUID, HRESULT};
+    let clsid = GUID::from_u128(1);
+    let iid = GUID::from_u128(0x00000001_0000_0000_C000_000000000046); // IClassFactory
+    let mut out = std::ptr::null_mut();
+    // SAFETY: valid GUIDs and a writable out pointer.
+    let code = unsafe { panicking_arguments::DllGetClassObject(&clsid, &iid, &mut out) };
+    assert_eq!(code, HRESULT(syncmgr::HResult::E_UNEXPECTED.0));
+    assert!(out.is_null());
+    assert_eq!(
+        panicking_arguments::DllCanUnloadNow(),
+        HRESULT(0),
+        "nothing was made"
+    );
+}
+
+/// The host releases the handler from inside the first `Progress` call,
+/// while the handler's worker waits for that call to return.
+fn reentrant(apartment: &str) {
+    let transcript = host(&["reentrant", "plain", apartment]);
+    assert_lines(
+        &transcript,
+        &[
+            "PASS the first Progress released the handler",
+            "PASS SetProgressCallback(NULL) inside Progress",
+            "PASS final Release inside Progress",
+            "PASS callback back to baseline once the worker ended",
+            "PASS DllCanUnloadNow once the worker ended",
+            "PASS no SynchronizeCompleted after the release",
+        ],
+    );
+}
+
+#[test]
+fn a_plain_sta_host_may_release_the_handler_inside_its_own_callback() {
+    reentrant("sta");
+}
+
+#[test]
+fn a_plain_mta_host_may_release_the_handler_inside_its_own_callback() {
+    reentrant("mta");
 }

@@ -829,3 +829,57 @@ fn a_com_object_crosses_add_iunknown_to_session() {
         unsafe { (object.vtable().AddIUnknownToSession)(object.as_raw(), std::ptr::null_mut()) };
     assert_eq!(code, hr(HResult::E_POINTER));
 }
+
+#[test]
+fn additional_items_are_capped_and_the_enumerators_share_one_null_count_rule() {
+    let _mta = Mta::enter().unwrap();
+    let max = ComSyncCenterCallback::MAX_ADDITIONAL_ITEMS;
+    let host = |n: usize| {
+        Arc::new(Host {
+            request: CancelRequest::None,
+            panics: false,
+            asked: Mutex::new(Vec::new()),
+            additional: (0..n).map(|i| id(&format!("i{i}"))).collect(),
+        })
+    };
+    // Exactly the cap is read in full ...
+    let imported = ComSyncCenterCallback::new(&export_sync_center_callback(host(max))).unwrap();
+    assert_eq!(
+        imported.query_for_additional_items().map(|ids| ids.len()),
+        Ok(max)
+    );
+    // ... one more is a runaway enumerator.
+    let imported = ComSyncCenterCallback::new(&export_sync_center_callback(host(max + 1))).unwrap();
+    match imported.query_for_additional_items() {
+        Err(CallbackError::InvalidArgument { reason }) => {
+            assert!(
+                reason.contains("more than 65536 additional items"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+    // The IEnumString answers E_POINTER for a NULL pceltFetched with celt 2,
+    // as the ISyncMgrEnumItems enumerator does (one shared cursor).
+    let object = export_sync_center_callback(host(3));
+    let (mut strings, mut punks) = (std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: a live object and two writable out pointers.
+    let code = unsafe {
+        (object.vtable().QueryForAdditionalItems)(object.as_raw(), &mut strings, &mut punks)
+    };
+    assert_eq!(code, hr(HResult::S_OK));
+    // SAFETY: owned references handed out by the call.
+    let (strings, _punks) = unsafe {
+        (
+            windows::Win32::System::Com::IEnumString::from_raw(strings),
+            windows::Win32::System::Com::IEnumUnknown::from_raw(punks),
+        )
+    };
+    let mut out = [windows_core::PWSTR::null(); 2];
+    // SAFETY: room for two strings; the NULL count is refused first.
+    let code = unsafe {
+        (strings.vtable().Next)(strings.as_raw(), 2, out.as_mut_ptr(), std::ptr::null_mut())
+    };
+    assert_eq!(code, hr(HResult::E_POINTER));
+    assert!(out.iter().all(|s| s.is_null()), "nothing was handed out");
+}

@@ -1,5 +1,6 @@
 //! `ISyncMgrSynchronize` and `ISyncMgrEnumItems` declared from the IDL
-//! (FACTS.md §A.4) for the exported handler.
+//! (FACTS.md §A.4) for the exported handler, and the first slot of
+//! `IMarshal` (to recognise the free-threaded marshaler).
 //!
 //! Same IIDs and vtable layouts as the `windows` crate's types, so an object
 //! implementing these answers `QueryInterface` for the `windows` types too.
@@ -54,6 +55,20 @@ pub(crate) unsafe trait ISyncMgrEnumItemsAbi: IUnknown {
     fn Skip(&self, celt: u32) -> HRESULT;
     fn Reset(&self) -> HRESULT;
     fn Clone(&self, clone: *mut *mut c_void) -> HRESULT;
+}
+
+/// The first method of `IMarshal`, all this module asks of it.
+#[interface("00000003-0000-0000-C000-000000000046")]
+pub(crate) unsafe trait IMarshalAbi: IUnknown {
+    fn GetUnmarshalClass(
+        &self,
+        riid: *const GUID,
+        pv: *const c_void,
+        dest_context: u32,
+        pv_dest_context: *const c_void,
+        flags: u32,
+        clsid: *mut GUID,
+    ) -> HRESULT;
 }
 
 /// The crate's measured `cbSize` values (§A.5) agree with the layouts the

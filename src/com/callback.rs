@@ -3,7 +3,6 @@
 //! object as a Rust [`SyncCallback`]).
 
 use std::fmt;
-use std::sync::Arc;
 
 use windows::Win32::UI::Shell::{
     ISyncMgrSynchronizeCallback, ISyncMgrSynchronizeCallback_Impl, SYNCMGRLOGERRORINFO,
@@ -12,24 +11,15 @@ use windows::Win32::UI::Shell::{
 use windows_core::{BOOL, GUID, HRESULT, Interface, PCWSTR, implement};
 
 use super::agile::Agile;
-use super::error::{QuietDrop, entry};
-use super::server::LiveObject;
-use super::{ComError, from_hresult, raw, to_guid, to_hresult};
+use super::convert::{answer, from_hresult, to_guid, to_hresult};
+use super::error::{ComError, QuietDrop, entry};
+use super::live::LiveObject;
+use super::raw::{self, reserved};
+use crate::sync::Arc;
 use crate::{
     CallbackError, CancelDecision, ErrorId, HResult, ItemId, LogErrorInfo, LogLevel,
     ModelessAnswer, SyncCallback, SyncMgrProgress,
 };
-
-/// An answer for windows-rs: `S_OK` is `Ok(())`; every other code, success
-/// codes included, is `Err`, which windows-rs returns to the caller as is
-/// (FACTS.md §D.4).
-fn answer(code: HResult) -> windows_core::Result<()> {
-    if code.is_s_ok() {
-        Ok(())
-    } else {
-        Err(windows_core::Error::from_hresult(to_hresult(code)))
-    }
-}
 
 /// The code for a callback's result.
 fn code_of<T>(result: Result<T, CallbackError>, ok: impl FnOnce(T) -> HResult) -> HResult {
@@ -211,23 +201,6 @@ impl ISyncMgrSynchronizeCallback_Impl for CallbackObject_Impl {
     }
 }
 
-/// Refuse a non-zero reserved argument.
-pub(crate) fn reserved(
-    method: &'static str,
-    argument: &'static str,
-    value: u32,
-) -> Result<(), ComError> {
-    if value == 0 {
-        Ok(())
-    } else {
-        Err(ComError::Reserved {
-            method,
-            argument,
-            value,
-        })
-    }
-}
-
 /// A COM `ISyncMgrSynchronizeCallback` (a host's callback) as a Rust
 /// [`SyncCallback`], for a Rust handler.
 ///
@@ -245,10 +218,12 @@ pub(crate) fn reserved(
 /// | any | a failure code | the [`CallbackError`] for it ([`ComError`]'s conversion) |
 /// | `progress`, `enable_modeless` | another success code | [`CallbackError::Unexpected`] |
 ///
-/// The object is held so that any thread may call it (see the
-/// [module docs](super)), so a `ComCallback` is `Send + Sync` and may be
-/// called from any thread that has entered COM. It holds one reference to
-/// the object until it is dropped.
+/// The object is held by COM's apartment rules, so that any thread may call
+/// it (see the [module docs](super)): a `ComCallback` is `Send + Sync`; an
+/// ordinary host callback received on an STA thread is called on that
+/// thread (which must pump messages), one received in the MTA from MTA
+/// threads. It holds one reference to the object until it is dropped (the
+/// reference to an STA object is released on its thread).
 pub struct ComCallback {
     callback: Agile<ISyncMgrSynchronizeCallback>,
     _live: LiveObject,
@@ -265,8 +240,11 @@ impl ComCallback {
     ///
     /// # Errors
     ///
-    /// The object can be used from no other apartment (not agile, and COM
-    /// cannot marshal it), or the calling thread has not entered COM.
+    /// The calling thread is in no apartment
+    /// ([`ApartmentProblem::NotEntered`](super::ApartmentProblem::NotEntered)),
+    /// or the object is in the neutral apartment and cannot be marshaled,
+    /// or (an STA object) the thread's message-only window could not be
+    /// made. Which apartment rule applies is in the [module docs](super).
     pub fn new(callback: &ISyncMgrSynchronizeCallback) -> Result<Self, ComError> {
         Ok(Self {
             callback: Agile::new("ComCallback::new", callback)?,

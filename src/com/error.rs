@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use super::convert::from_hresult;
 use crate::{CallbackError, DecodeError, FailureCode, HResult, HandlerError, SyncMgrProgressError};
 
 /// A call refused at the COM edge, or a COM peer's answer that breaks the
@@ -104,6 +105,89 @@ pub enum ComError {
         /// The failure code.
         code: FailureCode,
     },
+    /// A foreign object cannot be called from this thread, by COM's
+    /// apartment rules (see [`ApartmentProblem`] for each case and its
+    /// code).
+    #[error("{method}: {problem}")]
+    Apartment {
+        /// The COM method (or the wrapper's constructor).
+        method: &'static str,
+        /// What keeps the call from being served.
+        problem: ApartmentProblem,
+    },
+}
+
+/// Why a foreign COM object cannot be reached from the calling thread.
+///
+/// The wrappers follow COM's apartment rules (see "Threads and apartments"
+/// in the [module docs](super)); a call they cannot serve is refused with
+/// one of these, never with a bare code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApartmentProblem {
+    /// The calling thread has not entered COM, and no multithreaded
+    /// apartment exists that it would implicitly belong to
+    /// (`CO_E_NOTINITIALIZED`).
+    #[error(
+        "this thread has not entered COM and no multithreaded apartment exists (CO_E_NOTINITIALIZED)"
+    )]
+    NotEntered,
+    /// The object was received in the multithreaded apartment, where it is
+    /// called directly, and the calling thread is in a single-threaded
+    /// apartment, from which calling it directly breaks COM's rules
+    /// (`RPC_E_WRONG_THREAD`). Call it from a thread in the MTA (or one
+    /// that has not entered COM while the MTA exists).
+    #[error(
+        "the object belongs to the multithreaded apartment and this thread is in a single-threaded apartment (RPC_E_WRONG_THREAD)"
+    )]
+    MtaObjectOnStaThread,
+    /// The object belongs to the single-threaded apartment of another
+    /// thread, and cannot be handed to this one: it cannot be marshaled
+    /// (no proxy/stub is registered for its interface), and an interface
+    /// pointer cannot be carried to another thread (`RPC_E_WRONG_THREAD`).
+    /// Calls through the wrapper are carried to that thread instead.
+    #[error(
+        "the object belongs to the single-threaded apartment of thread {home} and cannot be marshaled to this thread (RPC_E_WRONG_THREAD)"
+    )]
+    StaObjectElsewhere {
+        /// The id of the object's thread.
+        home: u32,
+    },
+    /// The object's single-threaded apartment thread has ended, so nothing
+    /// can run the call (`RPC_E_DISCONNECTED`).
+    #[error("the object's single-threaded apartment thread {home} has ended (RPC_E_DISCONNECTED)")]
+    HomeThreadEnded {
+        /// The id of the thread that ended.
+        home: u32,
+    },
+    /// The object was received in the neutral apartment and cannot be
+    /// marshaled (`RPC_E_WRONG_THREAD`).
+    #[error(
+        "the object belongs to the neutral apartment and cannot be marshaled (RPC_E_WRONG_THREAD)"
+    )]
+    NeutralUnmarshalable,
+}
+
+impl ApartmentProblem {
+    /// `RPC_E_WRONG_THREAD`: "the application called an interface that was
+    /// marshalled for a different thread".
+    pub const RPC_E_WRONG_THREAD: HResult = HResult(0x8001_010E_u32 as i32);
+    /// `RPC_E_DISCONNECTED`: "the object invoked has disconnected from its
+    /// clients".
+    pub const RPC_E_DISCONNECTED: HResult = HResult(0x8001_0108_u32 as i32);
+    /// `CO_E_NOTINITIALIZED`: "CoInitialize has not been called".
+    pub const CO_E_NOTINITIALIZED: HResult = HResult(0x8004_01F0_u32 as i32);
+
+    /// The code COM uses for this problem.
+    pub fn hresult(&self) -> HResult {
+        match self {
+            Self::NotEntered => Self::CO_E_NOTINITIALIZED,
+            Self::MtaObjectOnStaThread
+            | Self::StaObjectElsewhere { .. }
+            | Self::NeutralUnmarshalable => Self::RPC_E_WRONG_THREAD,
+            Self::HomeThreadEnded { .. } => Self::RPC_E_DISCONNECTED,
+        }
+    }
 }
 
 impl ComError {
@@ -118,6 +202,7 @@ impl ComError {
             | Self::InvalidArgument { .. } => HResult::E_INVALIDARG,
             Self::Panicked { .. } | Self::UnexpectedReply { .. } => HResult::E_UNEXPECTED,
             Self::Failed { code, .. } => code.get(),
+            Self::Apartment { problem, .. } => problem.hresult(),
         }
     }
 
@@ -137,7 +222,7 @@ impl ComError {
     /// The failure of a windows-rs call (for example resolving an agile
     /// reference).
     pub(crate) fn from_windows(method: &'static str, error: &windows_core::Error) -> Self {
-        Self::from_code(method, super::from_hresult(error.code()))
+        Self::from_code(method, from_hresult(error.code()))
     }
 }
 
@@ -165,9 +250,15 @@ impl From<ComError> for CallbackError {
     /// By code: `E_INVALIDARG` is [`CallbackError::InvalidArgument`],
     /// `E_UNEXPECTED` [`CallbackError::Unexpected`], `E_ACCESSDENIED`
     /// [`CallbackError::AccessDenied`], anything else
-    /// [`CallbackError::Failed`]; the message is the reason.
+    /// [`CallbackError::Failed`]; the message is the reason. An
+    /// [`ComError::Apartment`] problem is [`CallbackError::Unexpected`] with
+    /// the problem, its code included, as the reason: `Failed` carries a
+    /// code but no words.
     fn from(error: ComError) -> Self {
         let reason = error.to_string();
+        if matches!(error, ComError::Apartment { .. }) {
+            return Self::Unexpected { reason };
+        }
         match error.hresult() {
             HResult::E_INVALIDARG => Self::InvalidArgument { reason },
             HResult::E_UNEXPECTED => Self::Unexpected { reason },

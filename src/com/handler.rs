@@ -21,6 +21,11 @@
 //! [`CallbackSlot::set`], which waits for calls other threads are making on
 //! the Rust callback: those run on the calling thread (the exported callback
 //! is agile), never on the thread that waits.
+//!
+//! A [`ComHandler`] over an ordinary handler of an STA carries each call to
+//! that STA's thread and waits for it to pump (see the [module
+//! docs](super)); the handler's enumerator is read in the same call, so
+//! no call waits on two apartments at once.
 
 use std::convert::Infallible;
 use std::ffi::c_void;
@@ -39,10 +44,12 @@ use super::abi::{
     ISyncMgrSynchronizeAbi_Impl,
 };
 use super::agile::Agile;
-use super::callback::{export_callback, reserved};
-use super::error::{QuietDrop, drop_quietly, entry};
-use super::server::LiveObject;
-use super::{ComCallback, ComError, from_hresult, raw, to_guid, to_hresult};
+use super::callback::{ComCallback, export_callback};
+use super::convert::{from_hresult, to_guid, to_hresult};
+use super::cursor::Cursor;
+use super::error::{ComError, QuietDrop, drop_quietly, entry};
+use super::live::LiveObject;
+use super::raw::{self, reserved};
 use crate::sync::{Arc, Mutex};
 use crate::{
     CallbackSlot, ErrorId, Guid, HResult, HandlerAnswer, HandlerError, HandlerInfo,
@@ -190,10 +197,15 @@ impl ISyncMgrSynchronizeAbi_Impl for HandlerObject_Impl {
                 }
                 None
             } else {
-                let len = usize::try_from(cb_cookie).map_err(|_| ComError::InvalidArgument {
-                    method: METHOD,
-                    reason: format!("cbCookie {cb_cookie} is too large"),
-                })?;
+                // A slice may not exceed isize::MAX bytes (reachable on a
+                // 32-bit target).
+                let len = usize::try_from(cb_cookie)
+                    .ok()
+                    .filter(|&len| isize::try_from(len).is_ok())
+                    .ok_or_else(|| ComError::InvalidArgument {
+                        method: METHOD,
+                        reason: format!("cbCookie {cb_cookie} is too large"),
+                    })?;
                 // SAFETY: `[size_is(cbCookie)]`: a non-NULL cookie has
                 // `cbCookie` readable bytes, alive for the call.
                 Some(unsafe { std::slice::from_raw_parts(cookie, len) })
@@ -254,7 +266,7 @@ impl ISyncMgrSynchronizeAbi_Impl for HandlerObject_Impl {
             };
             let code = enumeration.hresult();
             let enumerator: ISyncMgrEnumItemsAbi =
-                EnumObject::new(enumeration.items.into(), 0).into();
+                EnumObject::new(Cursor::new(enumeration.items.into())).into();
             // SAFETY: `items` is writable; the caller owns the reference.
             unsafe { items.write(enumerator.into_raw()) };
             Ok(code)
@@ -369,19 +381,17 @@ impl ISyncMgrSynchronizeAbi_Impl for HandlerObject_Impl {
     }
 }
 
-/// The exported `ISyncMgrEnumItems`: a cursor over a fixed list.
+/// The exported `ISyncMgrEnumItems`: a [`Cursor`] over a fixed list.
 #[implement(ISyncMgrEnumItemsAbi)]
 struct EnumObject {
-    items: Arc<[SyncItem]>,
-    next: Mutex<usize>,
+    cursor: Cursor<SyncItem>,
     _live: LiveObject,
 }
 
 impl EnumObject {
-    fn new(items: Arc<[SyncItem]>, next: usize) -> Self {
+    fn new(cursor: Cursor<SyncItem>) -> Self {
         Self {
-            items,
-            next: Mutex::new(next),
+            cursor,
             _live: LiveObject::new(),
         }
     }
@@ -391,60 +401,27 @@ impl ISyncMgrEnumItemsAbi_Impl for EnumObject_Impl {
     unsafe fn Next(&self, celt: u32, items: *mut SYNCMGRITEM, fetched: *mut u32) -> HRESULT {
         const METHOD: &str = "Next";
         to_hresult(entry(METHOD, || {
-            if items.is_null() && celt > 0 {
-                return Err(ComError::NullPointer {
-                    method: METHOD,
-                    argument: "rgelt",
-                });
+            // SAFETY: `[out, size_is(celt)]` and `[out]`: NULL or writable
+            // for `celt` structures and a count (COM's caller's guarantee).
+            unsafe {
+                self.cursor.next(
+                    METHOD,
+                    celt,
+                    items,
+                    fetched,
+                    |item| Ok(raw::item_to_abi(item)),
+                    drop,
+                )
             }
-            if fetched.is_null() && celt != 1 {
-                return Err(ComError::InvalidArgument {
-                    method: METHOD,
-                    reason: format!("pceltFetched may be NULL only when celt is 1, not {celt}"),
-                });
-            }
-            let wanted = usize::try_from(celt).unwrap_or(usize::MAX);
-            let mut next = self.next.lock();
-            let start = (*next).min(self.items.len());
-            let batch = &self.items[start..(start.saturating_add(wanted)).min(self.items.len())];
-            for (index, item) in batch.iter().enumerate() {
-                // SAFETY: `[size_is(celt)]`: `items` has room for `celt`
-                // structures and `index < celt`.
-                unsafe { items.add(index).write(raw::item_to_abi(item)) };
-            }
-            *next = start + batch.len();
-            let count = u32::try_from(batch.len()).unwrap_or(celt);
-            if !fetched.is_null() {
-                // SAFETY: a non-NULL `[out]` pointer is writable.
-                unsafe { fetched.write(count) };
-            }
-            Ok(if count == celt {
-                HResult::S_OK
-            } else {
-                HResult::S_FALSE
-            })
         }))
     }
 
     unsafe fn Skip(&self, celt: u32) -> HRESULT {
-        to_hresult(entry("Skip", || {
-            let mut next = self.next.lock();
-            let wanted = usize::try_from(celt).unwrap_or(usize::MAX);
-            let remaining = self.items.len().saturating_sub(*next);
-            *next = (*next).saturating_add(wanted.min(remaining));
-            Ok(if wanted <= remaining {
-                HResult::S_OK
-            } else {
-                HResult::S_FALSE
-            })
-        }))
+        to_hresult(entry("Skip", || Ok(self.cursor.skip(celt))))
     }
 
     unsafe fn Reset(&self) -> HRESULT {
-        to_hresult(entry("Reset", || {
-            *self.next.lock() = 0;
-            Ok(HResult::S_OK)
-        }))
+        to_hresult(entry("Reset", || Ok(self.cursor.reset())))
     }
 
     unsafe fn Clone(&self, clone: *mut *mut c_void) -> HRESULT {
@@ -456,8 +433,7 @@ impl ISyncMgrEnumItemsAbi_Impl for EnumObject_Impl {
                     argument: "ppenum",
                 });
             }
-            let next = *self.next.lock();
-            let copy: ISyncMgrEnumItemsAbi = EnumObject::new(self.items.clone(), next).into();
+            let copy: ISyncMgrEnumItemsAbi = EnumObject::new(self.cursor.fork()).into();
             // SAFETY: a non-NULL `[out]` pointer is writable; the caller owns
             // the reference.
             unsafe { clone.write(copy.into_raw()) };
@@ -495,9 +471,11 @@ impl ISyncMgrEnumItemsAbi_Impl for EnumObject_Impl {
 /// handler returned, so `cb` is released even if the COM handler leaks the
 /// object, and a late call through it answers `E_UNEXPECTED` (§G.1 #8).
 ///
-/// The handler is held so that any thread may call it (see the
-/// [module docs](super)): every thread that calls a `ComHandler` must have
-/// entered COM.
+/// The handler is held by COM's apartment rules, so that any thread may
+/// call it (see the [module docs](super)): an ordinary handler made in an
+/// STA is called on its thread (which must pump messages while others
+/// call), one made in the MTA from MTA threads; the enumerator and any
+/// object it hands back are used and released in the same apartment.
 pub struct ComHandler {
     handler: Agile<ISyncMgrSynchronize>,
     current: Mutex<Option<Arc<CallbackSlot>>>,
@@ -522,8 +500,11 @@ impl ComHandler {
     ///
     /// # Errors
     ///
-    /// The object can be used from no other apartment, or the calling
-    /// thread has not entered COM.
+    /// The calling thread is in no apartment
+    /// ([`ApartmentProblem::NotEntered`](super::ApartmentProblem::NotEntered)),
+    /// or the object is in the neutral apartment and cannot be marshaled,
+    /// or (an STA object) the thread's message-only window could not be
+    /// made. Which apartment rule applies is in the [module docs](super).
     pub fn new(handler: &ISyncMgrSynchronize) -> Result<Self, ComError> {
         Ok(Self {
             handler: Agile::new("ComHandler::new", handler)?,
@@ -663,6 +644,7 @@ impl SyncHandler for ComHandler {
             // `info` is writable.
             unsafe { (h.vtable().GetHandlerInfo)(h.as_raw(), &mut info) }
         })?;
+        // The block is plain memory: it may be read and freed on any thread.
         if !code.is_s_ok() {
             if !info.is_null() {
                 // SAFETY: the handler allocated it with CoTaskMemAlloc.
@@ -687,41 +669,47 @@ impl SyncHandler for ComHandler {
 
     fn enum_items(&self) -> Result<ItemEnumeration, HandlerError> {
         const METHOD: &str = "EnumSyncMgrItems";
-        let mut raw_enum: *mut c_void = std::ptr::null_mut();
-        let code = self.handler.call_raw(METHOD, |h| {
+        // The enumerator belongs to the handler's apartment: it is read and
+        // released where the handler is called, in the same call.
+        self.handler.with(METHOD, |h| {
+            let mut raw_enum: *mut c_void = std::ptr::null_mut();
             // SAFETY: a live interface pointer and its own vtable slot;
             // `raw_enum` is writable.
-            unsafe { (h.vtable().EnumSyncMgrItems)(h.as_raw(), &mut raw_enum) }
-        })?;
-        // SAFETY: an `[out]` interface pointer: NULL or a reference we own.
-        let enumerator = unsafe { owned::<ISyncMgrEnumItems>(raw_enum) };
-        let missing_items = match code {
-            HResult::S_OK => false,
-            HResult::S_SYNCMGR_MISSINGITEMS => true,
-            code => return Err(unexpected(METHOD, code, "S_OK or S_SYNCMGR_MISSINGITEMS")),
-        };
-        let enumerator = enumerator.ok_or(ComError::NullPointer {
-            method: METHOD,
-            argument: "*ppSyncMgrEnumItems",
-        })?;
-        Ok(ItemEnumeration {
-            items: Self::read_items(&enumerator)?,
-            missing_items,
-        })
+            let code =
+                from_hresult(unsafe { (h.vtable().EnumSyncMgrItems)(h.as_raw(), &mut raw_enum) });
+            // SAFETY: an `[out]` interface pointer: NULL or a reference we own.
+            let enumerator = unsafe { owned::<ISyncMgrEnumItems>(raw_enum) };
+            let missing_items = match code {
+                HResult::S_OK => false,
+                HResult::S_SYNCMGR_MISSINGITEMS => true,
+                code => return Err(unexpected(METHOD, code, "S_OK or S_SYNCMGR_MISSINGITEMS")),
+            };
+            let enumerator = enumerator.ok_or(ComError::NullPointer {
+                method: METHOD,
+                argument: "*ppSyncMgrEnumItems",
+            })?;
+            Ok(ItemEnumeration {
+                items: Self::read_items(&enumerator)?,
+                missing_items,
+            })
+        })?
     }
 
     fn item_object(&self, item: ItemId, interface: Guid) -> Result<Infallible, HandlerError> {
         const METHOD: &str = "GetItemObject";
         let (item, interface) = (to_guid(item.to_guid()), to_guid(interface));
-        let mut object: *mut c_void = std::ptr::null_mut();
         let code = self.handler.call_raw(METHOD, |h| {
+            let mut object: *mut c_void = std::ptr::null_mut();
             // SAFETY: a live interface pointer and its own vtable slot; the
             // GUIDs outlive the call and `object` is writable.
-            unsafe { (h.vtable().GetItemObject)(h.as_raw(), &item, &interface, &mut object) }
+            let code =
+                unsafe { (h.vtable().GetItemObject)(h.as_raw(), &item, &interface, &mut object) };
+            // SAFETY: an `[out]` interface pointer: NULL or a reference we
+            // own; it is released here, in the handler's apartment, since a
+            // host must not rely on it (§G.1 #9).
+            drop(unsafe { owned::<IUnknown>(object) });
+            code
         })?;
-        // SAFETY: an `[out]` interface pointer: NULL or a reference we own;
-        // it is released here, since a host must not rely on it (§G.1 #9).
-        drop(unsafe { owned::<IUnknown>(object) });
         Err(unexpected(METHOD, code, "E_NOTIMPL"))
     }
 

@@ -59,22 +59,78 @@
 //!
 //! The traits are `Send + Sync`: a handler may call its callback from any
 //! thread, and a [`Session`](crate::Session) may call its handler from any
-//! thread. COM interface pointers may not simply follow: an apartment-bound
-//! object must be reached through a proxy. So:
+//! thread. COM interface pointers may not simply follow: COM's apartment
+//! rules say which thread may call which pointer. Every import wrapper
+//! ([`ComCallback`], [`ComHandler`], [`ComSyncCenterCallback`],
+//! [`ComSessionObject`], [`ComWindowsSyncCallback`]) holds its object by
+//! those rules, decided once, when it is made, from the object and the
+//! apartment of the thread that makes it (`CoGetApartmentType`):
 //!
-//! - a foreign object ([`ComCallback`], [`ComHandler`]) is held directly
-//!   when it answers `IAgileObject` (its pointers may be called from any
-//!   apartment), and otherwise registered in COM's Global Interface Table
-//!   and fetched from it on the calling thread for each call: the object
-//!   itself when it aggregates the free-threaded marshaler, a proxy when it
-//!   is apartment-bound. (`RoGetAgileReference`, which does the same, is
-//!   missing from Wine 8.) The thread that creates a wrapper, and every
-//!   thread that calls one, must have entered COM ([`Mta::enter`]). An
-//!   object that is neither agile nor marshalable is refused when the
-//!   wrapper is made;
-//! - the objects this module exports are agile (windows-rs aggregates the
-//!   free-threaded marshaler and answers `IAgileObject`), which is sound
-//!   because the Rust objects behind them are `Send + Sync`.
+//! | the object | held | a call made on another thread |
+//! |---|---|---|
+//! | agile: answers `IAgileObject`, or aggregates the free-threaded marshaler | directly | is made directly |
+//! | received on an MTA thread (entered, or implicit: a thread outside COM while the MTA exists) | directly; no marshaling is needed or attempted | is made directly from any MTA thread; from an STA thread it is refused with [`ApartmentProblem::MtaObjectOnStaThread`] (`RPC_E_WRONG_THREAD`) |
+//! | received on an STA thread, and its interface can be marshaled | its pointer, plus a Global Interface Table registration | goes through the proxy the table gives |
+//! | received on an STA thread, and it cannot be marshaled (no proxy/stub registered: Wine has none for the SyncMgr interfaces, Windows may not) | its pointer, on its thread | is carried to the STA thread and run there (a message-only window owned by that thread), while the caller waits |
+//! | received in the neutral apartment | a Global Interface Table registration | goes through the table; an object that cannot be marshaled is refused when the wrapper is made |
+//!
+//! So **an STA that hands out objects must pump messages** whenever it
+//! waits (a message loop, `MsgWaitForMultipleObjectsEx`, or
+//! [`join_pumping`]), exactly as it must for a COM proxy: a call carried to
+//! it runs inside its message loop. Every reference an STA object is given
+//! is taken and released on its own thread; a wrapper dropped elsewhere
+//! posts its release there. A call that cannot be served is a typed
+//! [`ComError::Apartment`] naming the problem ([`ApartmentProblem`]: wrong
+//! thread, the STA thread has ended, COM not entered), never a bare code;
+//! through the traits it becomes [`HandlerError::Failed`](crate::HandlerError::Failed)
+//! with that code and words, or [`CallbackError::Unexpected`](crate::CallbackError::Unexpected)
+//! with those words. A thread must be in COM to make a wrapper (in an
+//! apartment, or implicitly in the MTA); calls carried to an STA need
+//! nothing of the calling thread.
+//!
+//! The objects this module exports are agile (windows-rs aggregates the
+//! free-threaded marshaler and answers `IAgileObject`), which is sound
+//! because the Rust objects behind them are `Send + Sync`: a host calls
+//! them directly from any thread.
+//!
+//! # Handlers served to STA hosts
+//!
+//! SyncMgr and Sync Center call handlers from STA threads, and a host's
+//! callback is usually an ordinary object of that STA. A handler that
+//! reports from a worker thread therefore has its reports carried to the
+//! host's thread, which serves them when it pumps. The deadlock to avoid:
+//! the host's thread calls `SetProgressCallback(NULL)` (or the final
+//! `Release`) while the worker is inside a report waiting for that very
+//! thread; if the handler then *waits* for the worker, or for the worker's
+//! call to return, without pumping, neither moves. The pattern
+//! (`examples/handler_dll.rs` follows it):
+//!
+//! 1. `set_progress_callback` revokes the old callback **without waiting**:
+//!    [`ProgressReporter::set_callback_nonblocking`](crate::ProgressReporter::set_callback_nonblocking)
+//!    (or [`CallbackSlot::set_nonblocking`](crate::CallbackSlot::set_nonblocking)).
+//!    The worker's call in flight completes; its next report finds no
+//!    callback ([`CallbackError::NoCallback`](crate::CallbackError::NoCallback))
+//!    and the worker stops (on a replace, it reports to the new callback).
+//!    The exported handler itself revokes its slot the same way.
+//! 2. The worker is joined with [`join_pumping`], never with a bare
+//!    `join`: on an STA thread it dispatches messages while it waits, so
+//!    the worker's calls into this apartment are served and the worker
+//!    can end; then it runs the releases the worker posted, so no
+//!    reference to the host's callback is left when it returns.
+//! 3. `Drop` of the handler (the final `Release`) joins the same way: no
+//!    DLL code runs after the last object is gone, so `DllCanUnloadNow`
+//!    can answer `S_OK`.
+//! 4. A host may release the handler from *inside* its own callback,
+//!    while the worker waits for that callback to return. Then nothing
+//!    may wait for the worker: [`join_pumping`] sees it (this thread is
+//!    serving the worker's call) and answers
+//!    [`Joined::WaitingForThisThread`] with the handle; the handler drops
+//!    it and lets the worker end on its own, at its next report. The
+//!    worker holds a [`ServerLock`] for its whole life, so
+//!    `DllCanUnloadNow` answers `S_FALSE` until it is gone.
+//!
+//! On an MTA thread [`join_pumping`] is a plain `join`, and the pattern
+//! costs nothing.
 //!
 //! # Reference counts
 //!
@@ -93,23 +149,32 @@
 #![allow(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+// The modules, lowest first: each imports only from modules above it in
+// this list (and from the crate's core), never from this file.
 mod abi;
 mod agile;
 mod apartment;
 mod callback;
+mod convert;
+mod cursor;
 mod error;
 mod handler;
+mod live;
 mod raw;
 mod server;
 mod sync_center;
 mod windows_sync;
 
-pub use apartment::Mta;
+pub use apartment::{Joined, Mta, join_pumping};
 pub use callback::{ComCallback, export_callback};
-pub use error::ComError;
+pub use convert::{from_guid, from_hresult, to_guid, to_hresult};
+pub use error::{ApartmentProblem, ComError};
 pub use handler::{ComHandler, export_handler};
+pub use live::{ServerLock, dll_can_unload_now, live_objects};
 pub use raw::MAX_TEXT_UNITS;
-pub use server::{class_factory, dll_can_unload_now, dll_get_class_object, live_objects};
+#[doc(hidden)]
+pub use server::dll_get_class_object_lazy;
+pub use server::{class_factory, dll_get_class_object};
 pub use sync_center::{ComSessionObject, ComSyncCenterCallback, export_sync_center_callback};
 pub use windows_sync::{ComWindowsSyncCallback, export_windows_sync_callback};
 
@@ -123,28 +188,6 @@ pub use windows::Win32::UI::Shell::{
 /// The raw COM types of the exported DLL entry points.
 pub use windows_core::{GUID, HRESULT};
 
-use crate::{Guid, HResult};
-
-/// The crate's portable code as a windows-rs `HRESULT`.
-pub fn to_hresult(code: HResult) -> HRESULT {
-    HRESULT(code.0)
-}
-
-/// A windows-rs `HRESULT` as the crate's portable code.
-pub fn from_hresult(code: HRESULT) -> HResult {
-    HResult(code.0)
-}
-
-/// The crate's [`Guid`] as a windows-rs `GUID`.
-pub fn to_guid(guid: Guid) -> GUID {
-    GUID::from_u128(guid.to_u128())
-}
-
-/// A windows-rs `GUID` as the crate's [`Guid`].
-pub fn from_guid(guid: GUID) -> Guid {
-    Guid::from_u128(guid.to_u128())
-}
-
 /// Public types that cross threads are `Send + Sync`; checked at compile time.
 const _: () = {
     const fn assert_send_sync<T: ?Sized + Send + Sync>() {}
@@ -154,4 +197,5 @@ const _: () = {
     assert_send_sync::<ComSyncCenterCallback>();
     assert_send_sync::<ComSessionObject>();
     assert_send_sync::<ComWindowsSyncCallback>();
+    assert_send_sync::<ServerLock>();
 };

@@ -13,7 +13,8 @@ use windows::Win32::UI::Shell::{
 use windows::Win32::UI::WindowsAndMessaging::HICON;
 use windows_core::{GUID, PCWSTR};
 
-use super::{ComError, from_guid, to_guid};
+use super::convert::{from_guid, to_guid};
+use super::error::ComError;
 use crate::{
     DecodeError, FileTime, Guid, HandlerInfo, LogErrorInfo, ProgressMask, RawHandlerInfo,
     RawLogErrorInfo, RawProgressItem, RawSyncItem, SIZE_SYNCMGRHANDLERINFO, SIZE_SYNCMGRITEM,
@@ -145,6 +146,23 @@ pub(crate) unsafe fn read_optional_text(
     }
     // SAFETY: forwarded from the caller.
     unsafe { read_text(method, field, text) }.map(Some)
+}
+
+/// Refuse a non-zero reserved argument.
+pub(crate) fn reserved(
+    method: &'static str,
+    argument: &'static str,
+    value: u32,
+) -> Result<(), ComError> {
+    if value == 0 {
+        Ok(())
+    } else {
+        Err(ComError::Reserved {
+            method,
+            argument,
+            value,
+        })
+    }
 }
 
 /// Check a `cbSize` against this architecture's size.

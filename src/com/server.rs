@@ -1,70 +1,20 @@
-//! The in-process COM server: a class factory for a handler, the two DLL
-//! entry points, and the count of live objects behind `DllCanUnloadNow`.
-//!
-//! # Invariants
-//!
-//! - [`live_objects`] counts every COM object this module made
-//!   (callbacks, handlers, enumerators, class factories) and every foreign
-//!   interface wrapper ([`ComCallback`](super::ComCallback),
-//!   [`ComHandler`](super::ComHandler)) that is alive; each is counted from
-//!   its creation to its drop.
-//! - `LockServer(TRUE)` / `LockServer(FALSE)` raise and lower the lock
-//!   count, which never goes below zero.
+//! The in-process COM server: a class factory for a handler and the
+//! `DllGetClassObject` entry point (`DllCanUnloadNow` is
+//! [`dll_can_unload_now`](super::dll_can_unload_now), from the live count).
 
 use std::ffi::c_void;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use windows::Win32::Foundation::{CLASS_E_CLASSNOTAVAILABLE, CLASS_E_NOAGGREGATION};
 use windows::Win32::System::Com::{IClassFactory, IClassFactory_Impl};
 use windows_core::{BOOL, GUID, HRESULT, IUnknown, Interface, Ref, implement};
 
-use super::error::entry;
+use super::convert::{answer, from_hresult, to_hresult};
+use super::error::{ComError, entry};
 use super::handler::HandlerObject;
-use super::{ComError, from_hresult, raw, to_hresult};
+use super::live::{self, LiveObject};
+use super::raw;
+use crate::sync::Arc;
 use crate::{Guid, HResult, SyncHandler};
-
-/// Live objects (see the module invariants).
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-/// `LockServer` locks.
-static LOCKS: AtomicUsize = AtomicUsize::new(0);
-
-/// Counts one object in [`live_objects`] for as long as it lives.
-pub(crate) struct LiveObject(());
-
-impl LiveObject {
-    pub(crate) fn new() -> Self {
-        LIVE.fetch_add(1, Ordering::SeqCst);
-        Self(())
-    }
-}
-
-impl Drop for LiveObject {
-    fn drop(&mut self) {
-        LIVE.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// How many objects of this module are alive in this module's copy of the
-/// crate (one per DLL).
-pub fn live_objects() -> usize {
-    LIVE.load(Ordering::SeqCst)
-}
-
-/// `DllCanUnloadNow`: `S_OK` when no object of this module is alive and
-/// the server is not locked, `S_FALSE` otherwise.
-///
-/// Threads a handler spawns are not counted: join them before the handler
-/// is dropped (on `SetProgressCallback(NULL)` or in `Drop`), or the DLL may
-/// be unloaded under them.
-pub fn dll_can_unload_now() -> HRESULT {
-    let idle = LIVE.load(Ordering::SeqCst) == 0 && LOCKS.load(Ordering::SeqCst) == 0;
-    to_hresult(if idle {
-        HResult::S_OK
-    } else {
-        HResult::S_FALSE
-    })
-}
 
 /// A class factory whose `CreateInstance` calls `make` and exports the
 /// handler with [`export_handler`](super::export_handler).
@@ -95,7 +45,7 @@ impl IClassFactory_Impl for HandlerFactory_Impl {
         ppvobject: *mut *mut c_void,
     ) -> windows_core::Result<()> {
         const METHOD: &str = "CreateInstance";
-        result(entry(METHOD, || {
+        answer(entry(METHOD, || {
             if ppvobject.is_null() {
                 return Err(ComError::NullPointer {
                     method: METHOD,
@@ -121,25 +71,10 @@ impl IClassFactory_Impl for HandlerFactory_Impl {
     }
 
     fn LockServer(&self, flock: BOOL) -> windows_core::Result<()> {
-        result(entry("LockServer", || {
-            if flock.as_bool() {
-                LOCKS.fetch_add(1, Ordering::SeqCst);
-            } else {
-                // Never below zero: an unpaired unlock is ignored.
-                let _ =
-                    LOCKS.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
-            }
+        answer(entry("LockServer", || {
+            live::lock_server(flock.as_bool());
             Ok(HResult::S_OK)
         }))
-    }
-}
-
-/// An answer for windows-rs (any code other than `S_OK` as `Err`).
-fn result(code: HResult) -> windows_core::Result<()> {
-    if code.is_s_ok() {
-        Ok(())
-    } else {
-        Err(windows_core::Error::from_hresult(to_hresult(code)))
     }
 }
 
@@ -162,6 +97,26 @@ pub unsafe fn dll_get_class_object(
     riid: *const GUID,
     ppv: *mut *mut c_void,
 ) -> HRESULT {
+    // SAFETY: forwarded from the caller.
+    unsafe { dll_get_class_object_lazy(|| clsid, || make, rclsid, riid, ppv) }
+}
+
+/// [`dll_get_class_object`] with its class and factory function computed
+/// inside the panic guard: what [`export_handler_dll!`](crate::export_handler_dll)
+/// expands to, so that a panicking argument expression answers
+/// `E_UNEXPECTED` instead of aborting the process.
+///
+/// # Safety
+///
+/// As [`dll_get_class_object`].
+#[doc(hidden)]
+pub unsafe fn dll_get_class_object_lazy(
+    clsid: impl FnOnce() -> Guid,
+    make: impl FnOnce() -> fn() -> Arc<dyn SyncHandler>,
+    rclsid: *const GUID,
+    riid: *const GUID,
+    ppv: *mut *mut c_void,
+) -> HRESULT {
     const METHOD: &str = "DllGetClassObject";
     to_hresult(entry(METHOD, || {
         if ppv.is_null() {
@@ -180,10 +135,10 @@ pub unsafe fn dll_get_class_object(
                 argument: "riid",
             });
         }
-        if wanted != clsid {
+        if wanted != clsid() {
             return Ok(from_hresult(CLASS_E_CLASSNOTAVAILABLE));
         }
-        let factory = class_factory(make);
+        let factory = class_factory(make());
         // SAFETY: `riid` is readable and `ppv` writable (checked above).
         Ok(from_hresult(unsafe { factory.query(riid, ppv) }))
     }))
@@ -206,7 +161,9 @@ pub unsafe fn dll_get_class_object(
 /// ```
 ///
 /// Build the crate with `crate-type = ["cdylib"]`; the entry points are
-/// [`dll_get_class_object`] and [`dll_can_unload_now`]. The expansion is
+/// [`dll_get_class_object`] and [`dll_can_unload_now`](super::dll_can_unload_now);
+/// the two arguments are evaluated on each `DllGetClassObject` call, inside
+/// its panic guard (a panic answers `E_UNEXPECTED`). The expansion is
 /// `unsafe` code (`#[unsafe(no_mangle)]`), so the calling crate must not
 /// forbid it. Registration (the `InprocServer32` key with
 /// `ThreadingModel` `Both`, and `ISyncMgrRegister`) is the installer's job.
@@ -225,7 +182,16 @@ macro_rules! export_handler_dll {
             ppv: *mut *mut ::core::ffi::c_void,
         ) -> $crate::com::HRESULT {
             // SAFETY: forwarded from COM's caller; the helper checks for NULL.
-            unsafe { $crate::com::dll_get_class_object($clsid, $make, rclsid, riid, ppv) }
+            // The arguments are evaluated inside its panic guard.
+            unsafe {
+                $crate::com::dll_get_class_object_lazy(
+                    || $clsid,
+                    || -> fn() -> ::std::sync::Arc<dyn $crate::SyncHandler> { $make },
+                    rclsid,
+                    riid,
+                    ppv,
+                )
+            }
         }
 
         /// `DllCanUnloadNow`: `S_OK` when no object of this DLL is alive.

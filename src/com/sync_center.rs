@@ -19,7 +19,6 @@
 use std::any::Any;
 use std::ffi::c_void;
 use std::fmt;
-use std::sync::Arc;
 
 use windows::Win32::System::Com::{CoTaskMemAlloc, CoTaskMemFree, IEnumString, IEnumUnknown};
 use windows::Win32::UI::Shell::{
@@ -33,10 +32,12 @@ use self::abi::{
     ISyncMgrSyncCallbackAbi, ISyncMgrSyncCallbackAbi_Impl,
 };
 use super::agile::Agile;
-use super::error::{QuietDrop, entry};
-use super::server::LiveObject;
-use super::{ComError, from_guid, from_hresult, raw, to_guid, to_hresult};
-use crate::sync::Mutex;
+use super::convert::{from_guid, from_hresult, to_guid, to_hresult};
+use super::cursor::Cursor;
+use super::error::{ComError, QuietDrop, entry};
+use super::live::LiveObject;
+use super::raw;
+use crate::sync::Arc;
 use crate::sync_center::{
     CancelRequest, MAX_SYNCMGR_ID, MAX_SYNCMGR_PROGRESSTEXT, SessionObject, SyncCenterCallback,
     SyncCenterEvent, SyncCenterItem, SyncCenterItemId, SyncCenterProgress,
@@ -458,15 +459,11 @@ impl ISyncMgrSyncCallbackAbi_Impl for SyncCenterObject_Impl {
                 return Ok(HResult::S_FALSE);
             }
             let strings: IEnumStringAbi = StringEnum {
-                items: items.into(),
-                next: Mutex::new(0),
+                cursor: Cursor::new(items.into()),
                 _live: LiveObject::new(),
             }
             .into();
-            let unknowns: IEnumUnknownAbi = EmptyUnknownEnum {
-                _live: LiveObject::new(),
-            }
-            .into();
+            let unknowns: IEnumUnknownAbi = UnknownEnum::empty().into();
             // SAFETY: both checked non-NULL above; each receives an owned
             // reference.
             unsafe {
@@ -523,11 +520,11 @@ impl ISyncMgrSyncCallbackAbi_Impl for SyncCenterObject_Impl {
     }
 }
 
-/// The `IEnumString` of `QueryForAdditionalItems`.
+/// The `IEnumString` of `QueryForAdditionalItems`: a [`Cursor`] over the
+/// ids.
 #[implement(IEnumStringAbi)]
 struct StringEnum {
-    items: Arc<[SyncCenterItemId]>,
-    next: Mutex<usize>,
+    cursor: Cursor<SyncCenterItemId>,
     _live: LiveObject,
 }
 
@@ -548,63 +545,38 @@ fn co_task_string(text: &[u16]) -> Result<PWSTR, ComError> {
     Ok(PWSTR(ptr))
 }
 
+/// Free a string made by [`co_task_string`] that was never handed out.
+fn free_co_task_string(text: PWSTR) {
+    // SAFETY: allocated with CoTaskMemAlloc and owned by us.
+    unsafe { CoTaskMemFree(Some(text.0.cast_const().cast())) };
+}
+
 impl IEnumStringAbi_Impl for StringEnum_Impl {
     unsafe fn Next(&self, celt: u32, items: *mut PWSTR, fetched: *mut u32) -> HRESULT {
         const METHOD: &str = "Next";
         to_hresult(entry(METHOD, || {
-            if items.is_null() && celt > 0 {
-                return Err(ComError::NullPointer {
-                    method: METHOD,
-                    argument: "rgelt",
-                });
+            // SAFETY: `[out, size_is(celt)]` and `[out]`: NULL or writable
+            // (COM's caller's guarantee). A failed allocation frees the
+            // strings made before it and hands out none.
+            unsafe {
+                self.cursor.next(
+                    METHOD,
+                    celt,
+                    items,
+                    fetched,
+                    |id| co_task_string(&id.to_utf16z()),
+                    free_co_task_string,
+                )
             }
-            if fetched.is_null() && celt != 1 {
-                // IEnumXXXX::Next: pceltFetched may be NULL only when celt is 1.
-                return Err(ComError::NullPointer {
-                    method: METHOD,
-                    argument: "pceltFetched",
-                });
-            }
-            let mut next = self.next.lock();
-            let mut count = 0u32;
-            while count < celt && *next < self.items.len() {
-                let text = co_task_string(&self.items[*next].to_utf16z())?;
-                // SAFETY: `[out, size_is(celt)]`: `count < celt` slots.
-                unsafe { items.add(count as usize).write(text) };
-                count += 1;
-                *next += 1;
-            }
-            if !fetched.is_null() {
-                // SAFETY: non-NULL `[out]`.
-                unsafe { fetched.write(count) };
-            }
-            Ok(if count == celt {
-                HResult::S_OK
-            } else {
-                HResult::S_FALSE
-            })
         }))
     }
 
     unsafe fn Skip(&self, celt: u32) -> HRESULT {
-        to_hresult(entry("Skip", || {
-            let mut next = self.next.lock();
-            let left = self.items.len() - *next;
-            let step = left.min(celt as usize);
-            *next += step;
-            Ok(if step == celt as usize {
-                HResult::S_OK
-            } else {
-                HResult::S_FALSE
-            })
-        }))
+        to_hresult(entry("Skip", || Ok(self.cursor.skip(celt))))
     }
 
     unsafe fn Reset(&self) -> HRESULT {
-        to_hresult(entry("Reset", || {
-            *self.next.lock() = 0;
-            Ok(HResult::S_OK)
-        }))
+        to_hresult(entry("Reset", || Ok(self.cursor.reset())))
     }
 
     unsafe fn Clone(&self, clone: *mut *mut c_void) -> HRESULT {
@@ -617,8 +589,7 @@ impl IEnumStringAbi_Impl for StringEnum_Impl {
                 });
             }
             let copy: IEnumStringAbi = StringEnum {
-                items: Arc::clone(&self.items),
-                next: Mutex::new(*self.next.lock()),
+                cursor: self.cursor.fork(),
                 _live: LiveObject::new(),
             }
             .into();
@@ -629,38 +600,48 @@ impl IEnumStringAbi_Impl for StringEnum_Impl {
     }
 }
 
-/// The (empty) `IEnumUnknown` of `QueryForAdditionalItems`: objects are not
-/// modelled.
+/// The `IEnumUnknown` of `QueryForAdditionalItems`: objects are not
+/// modelled, so it is always empty; the same [`Cursor`] answers for it.
 #[implement(IEnumUnknownAbi)]
-struct EmptyUnknownEnum {
+struct UnknownEnum {
+    cursor: Cursor<()>,
     _live: LiveObject,
 }
 
-impl IEnumUnknownAbi_Impl for EmptyUnknownEnum_Impl {
-    unsafe fn Next(&self, celt: u32, _items: *mut *mut c_void, fetched: *mut u32) -> HRESULT {
-        to_hresult(entry("Next", || {
-            if !fetched.is_null() {
-                // SAFETY: non-NULL `[out]`.
-                unsafe { fetched.write(0) };
+impl UnknownEnum {
+    fn empty() -> Self {
+        Self {
+            cursor: Cursor::new(Arc::from(Vec::new())),
+            _live: LiveObject::new(),
+        }
+    }
+}
+
+impl IEnumUnknownAbi_Impl for UnknownEnum_Impl {
+    unsafe fn Next(&self, celt: u32, items: *mut *mut c_void, fetched: *mut u32) -> HRESULT {
+        const METHOD: &str = "Next";
+        to_hresult(entry(METHOD, || {
+            // SAFETY: as for `IEnumString::Next`; the list is empty, so no
+            // element is converted.
+            unsafe {
+                self.cursor.next(
+                    METHOD,
+                    celt,
+                    items,
+                    fetched,
+                    |()| Ok(std::ptr::null_mut()),
+                    drop,
+                )
             }
-            Ok(if celt == 0 {
-                HResult::S_OK
-            } else {
-                HResult::S_FALSE
-            })
         }))
     }
 
     unsafe fn Skip(&self, celt: u32) -> HRESULT {
-        to_hresult(if celt == 0 {
-            HResult::S_OK
-        } else {
-            HResult::S_FALSE
-        })
+        to_hresult(entry("Skip", || Ok(self.cursor.skip(celt))))
     }
 
     unsafe fn Reset(&self) -> HRESULT {
-        to_hresult(HResult::S_OK)
+        to_hresult(entry("Reset", || Ok(self.cursor.reset())))
     }
 
     unsafe fn Clone(&self, clone: *mut *mut c_void) -> HRESULT {
@@ -672,7 +653,8 @@ impl IEnumUnknownAbi_Impl for EmptyUnknownEnum_Impl {
                     argument: "ppenum",
                 });
             }
-            let copy: IEnumUnknownAbi = EmptyUnknownEnum {
+            let copy: IEnumUnknownAbi = UnknownEnum {
+                cursor: self.cursor.fork(),
                 _live: LiveObject::new(),
             }
             .into();
@@ -720,7 +702,10 @@ impl ComSessionObject {
     ///
     /// # Errors
     ///
-    /// The calling thread has not entered COM.
+    /// The object cannot be handed to this thread by COM's rules
+    /// ([`ComError::Apartment`]): it belongs to another thread's STA and
+    /// cannot be marshaled, or to the MTA and this thread is in an STA; or
+    /// the Global Interface Table failed.
     pub fn get(&self) -> Result<IUnknown, ComError> {
         self.object.get("ComSessionObject::get")
     }
@@ -761,8 +746,11 @@ impl ComSyncCenterCallback {
     ///
     /// # Errors
     ///
-    /// The object can be used from no other apartment (not agile, and COM
-    /// cannot marshal it), or the calling thread has not entered COM.
+    /// The calling thread is in no apartment
+    /// ([`ApartmentProblem::NotEntered`](super::ApartmentProblem::NotEntered)),
+    /// or the object is in the neutral apartment and cannot be marshaled,
+    /// or (an STA object) the thread's message-only window could not be
+    /// made. Which apartment rule applies is in the [module docs](super).
     pub fn new(callback: &ISyncMgrSyncCallback) -> Result<Self, ComError> {
         Ok(Self {
             callback: Agile::new("ComSyncCenterCallback::new", callback)?,
@@ -790,13 +778,42 @@ impl ComSyncCenterCallback {
         })
     }
 
-    /// Read the ids of an `IEnumString` (freeing each).
+    /// The most ids read from one `QueryForAdditionalItems` enumerator;
+    /// more is refused as a runaway enumerator.
+    pub const MAX_ADDITIONAL_ITEMS: usize = 65_536;
+
+    /// Read the ids of an `IEnumString` (freeing each), at most
+    /// [`MAX_ADDITIONAL_ITEMS`](Self::MAX_ADDITIONAL_ITEMS).
     fn read_strings(
         method: &'static str,
         strings: &IEnumString,
     ) -> Result<Vec<SyncCenterItemId>, ComError> {
         let mut ids = Vec::new();
         loop {
+            if ids.len() >= Self::MAX_ADDITIONAL_ITEMS {
+                // One more answer would be one too many: ask for it, so an
+                // enumerator that has exactly the maximum is accepted.
+                let mut text = PWSTR::null();
+                let mut fetched = 0u32;
+                // SAFETY: as below.
+                let code = from_hresult(unsafe {
+                    (strings.vtable().Next)(strings.as_raw(), 1, &mut text, &mut fetched)
+                });
+                if !text.is_null() {
+                    // SAFETY: handed out with CoTaskMemAlloc; ours to free.
+                    unsafe { CoTaskMemFree(Some(text.0.cast_const().cast())) };
+                }
+                if code.is_failure() {
+                    return Err(ComError::from_code(method, code));
+                }
+                if fetched == 0 {
+                    return Ok(ids);
+                }
+                return Err(ComError::InvalidArgument {
+                    method,
+                    reason: format!("more than {} additional items", Self::MAX_ADDITIONAL_ITEMS),
+                });
+            }
             let mut text = PWSTR::null();
             let mut fetched = 0u32;
             // SAFETY: a live enumerator, its own slot, one writable slot and
@@ -928,33 +945,37 @@ impl SyncCenterCallback for ComSyncCenterCallback {
 
     fn query_for_additional_items(&self) -> Result<Vec<SyncCenterItemId>, CallbackError> {
         const METHOD: &str = "QueryForAdditionalItems";
-        let mut strings: *mut c_void = std::ptr::null_mut();
-        let mut unknowns: *mut c_void = std::ptr::null_mut();
-        let code = self.callback.call_raw(METHOD, |cb| {
+        // The enumerators belong to the callback's apartment: they are read
+        // and released where the callback is called, in the same call.
+        let ids = self.callback.with(METHOD, |cb| {
+            let mut strings: *mut c_void = std::ptr::null_mut();
+            let mut unknowns: *mut c_void = std::ptr::null_mut();
             // SAFETY: a live interface pointer and its own vtable slot; two
             // writable out pointers.
-            unsafe {
+            let code = from_hresult(unsafe {
                 (cb.vtable().QueryForAdditionalItems)(cb.as_raw(), &mut strings, &mut unknowns)
+            });
+            // SAFETY: each is NULL or an owned reference the callee handed
+            // out; taking ownership releases it on every path below.
+            let strings = unsafe { (!strings.is_null()).then(|| IEnumString::from_raw(strings)) };
+            // SAFETY: as above; the objects are not modelled and released
+            // unread.
+            let _unknowns =
+                unsafe { (!unknowns.is_null()).then(|| IEnumUnknown::from_raw(unknowns)) };
+            if code.is_failure() {
+                return Err(ComError::from_code(METHOD, code));
             }
-        })?;
-        // SAFETY: each is NULL or an owned reference the callee handed out;
-        // taking ownership releases it on every path below.
-        let strings = unsafe { (!strings.is_null()).then(|| IEnumString::from_raw(strings)) };
-        // SAFETY: as above; the objects are not modelled and released unread.
-        let _unknowns = unsafe { (!unknowns.is_null()).then(|| IEnumUnknown::from_raw(unknowns)) };
-        if code.is_failure() {
-            return Err(ComError::from_code(METHOD, code).into());
-        }
-        match (code, strings) {
-            (HResult::S_FALSE, _) | (HResult::S_OK, None) => Ok(Vec::new()),
-            (HResult::S_OK, Some(strings)) => Ok(Self::read_strings(METHOD, &strings)?),
-            (code, _) => Err(ComError::UnexpectedReply {
-                method: METHOD,
-                code,
-                expected: "S_OK or S_FALSE",
+            match (code, strings) {
+                (HResult::S_FALSE, _) | (HResult::S_OK, None) => Ok(Vec::new()),
+                (HResult::S_OK, Some(strings)) => Self::read_strings(METHOD, &strings),
+                (code, _) => Err(ComError::UnexpectedReply {
+                    method: METHOD,
+                    code,
+                    expected: "S_OK or S_FALSE",
+                }),
             }
-            .into()),
-        }
+        })??;
+        Ok(ids)
     }
 
     fn add_item_to_session(&self, item: &SyncCenterItemId) -> Result<(), CallbackError> {
@@ -976,12 +997,20 @@ impl SyncCenterCallback for ComSyncCenterCallback {
             }
             .into());
         };
-        let unknown = object.get()?;
-        self.callback.call_checked(METHOD, |cb| {
+        // The object is fetched on the thread that makes the call (the
+        // callback's, when the call is carried to its apartment).
+        let code = self.callback.with(METHOD, |cb| {
+            let unknown = object.get()?;
             // SAFETY: a live interface pointer and its own vtable slot; the
             // object is alive for the call (the callee AddRefs to keep it).
-            unsafe { (cb.vtable().AddIUnknownToSession)(cb.as_raw(), unknown.as_raw()) }
-        })
+            Ok::<_, ComError>(from_hresult(unsafe {
+                (cb.vtable().AddIUnknownToSession)(cb.as_raw(), unknown.as_raw())
+            }))
+        })??;
+        if code.is_failure() {
+            return Err(ComError::from_code(METHOD, code).into());
+        }
+        Ok(())
     }
 
     fn propose_item(&self, item: &SyncCenterItem) -> Result<(), CallbackError> {

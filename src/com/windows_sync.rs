@@ -13,7 +13,6 @@
 
 use std::ffi::c_void;
 use std::fmt;
-use std::sync::Arc;
 
 use windows::Win32::System::WindowsSync::{
     ISyncCallback, ISyncCallback_Impl, ISyncCallback2, ISyncCallback2_Impl,
@@ -27,10 +26,10 @@ use self::abi::{
     ISyncChangeAbi, ISyncChangeAbi_Impl,
 };
 use super::agile::Agile;
-use super::error::{QuietDrop, entry};
-use super::server::LiveObject;
-use super::{ComError, from_hresult, to_hresult};
-use crate::sync::Mutex;
+use super::convert::{answer, from_hresult, to_hresult};
+use super::error::{ComError, QuietDrop, entry};
+use super::live::LiveObject;
+use crate::sync::{Arc, Mutex};
 use crate::windows_sync::{
     ChangeConflict, ChangeFlags, FullEnumerationAction, ProgressStage, RecoverableError,
     ResolveAction, SessionStatistics, SyncChange, WindowsSyncCallback, WindowsSyncProgress,
@@ -116,16 +115,6 @@ mod abi {
 
 /// `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: the buffer is too small.
 const E_MORE_DATA: HResult = HResult::from_u32(0x8007_00EA);
-
-/// An answer for windows-rs: `S_OK` is `Ok(())`; every other code is `Err`,
-/// which windows-rs returns to the caller as is (FACTS.md §D.4).
-fn answer(code: HResult) -> windows_core::Result<()> {
-    if code.is_s_ok() {
-        Ok(())
-    } else {
-        Err(windows_core::Error::from_hresult(to_hresult(code)))
-    }
-}
 
 /// The code for a callback's result.
 fn code_of<T>(result: Result<T, CallbackError>, ok: impl FnOnce(T) -> HResult) -> HResult {
@@ -518,8 +507,11 @@ impl ComWindowsSyncCallback {
     ///
     /// # Errors
     ///
-    /// The object can be used from no other apartment (not agile, and COM
-    /// cannot marshal it), or the calling thread has not entered COM.
+    /// The calling thread is in no apartment
+    /// ([`ApartmentProblem::NotEntered`](super::ApartmentProblem::NotEntered)),
+    /// or the object is in the neutral apartment and cannot be marshaled,
+    /// or (an STA object) the thread's message-only window could not be
+    /// made. Which apartment rule applies is in the [module docs](super).
     pub fn new(callback: &ISyncCallback) -> Result<Self, ComError> {
         const METHOD: &str = "ComWindowsSyncCallback::new";
         let callback2 = match callback.cast::<ISyncCallback2>() {

@@ -6,6 +6,14 @@
  *
  * It also exports c_probe_callback, which calls a callback with bad
  * arguments the way a careless handler would, and records the answers.
+ *
+ * By default the handler is free-threaded (it aggregates the free-threaded
+ * marshaler). With `plain` it is an ordinary object: it answers IUnknown
+ * and ISyncMgrSynchronize only, and no proxy/stub is registered for it.
+ * With `home_thread` it also counts every method (IUnknown's included, and
+ * its enumerators') entered on a thread other than the one that created it:
+ * what COM forbids for an object created in a single-threaded apartment.
+ * DllCanUnloadNow answers S_OK once every handler and enumerator is gone.
  */
 #include "common.h"
 
@@ -21,6 +29,8 @@ typedef struct c_handler_config {
     int bad_item_name;       /* 1: unterminated name, 2: unpaired surrogate */
     int threaded;            /* Synchronize works on its own thread */
     int log_errors;          /* LogError once per item */
+    int plain;               /* no free-threaded marshaler */
+    int home_thread;         /* count calls on other threads than the creator's */
 } c_handler_config;
 
 typedef struct c_handler_stats {
@@ -37,7 +47,11 @@ typedef struct c_handler_stats {
     LONG last_callback_release;          /* Release's result on replace / NULL */
     unsigned items_prepared;
     unsigned skipped;                    /* SetItemStatus(SKIPPED) calls */
+    LONG wrong_thread;                   /* calls on another thread (home_thread) */
 } c_handler_stats;
+
+/* Handlers and enumerators alive, for DllCanUnloadNow. */
+static LONG live_objects;
 
 typedef struct handler {
     ISyncMgrSynchronize iface;
@@ -50,6 +64,7 @@ typedef struct handler {
     GUID prepared[MAX_ITEMS];
     unsigned n_prepared;
     HANDLE worker;
+    DWORD home;                          /* the creating thread */
 } handler;
 
 typedef struct enumerator {
@@ -59,9 +74,24 @@ typedef struct enumerator {
     unsigned next;
 } enumerator;
 
+/* Every method of the handler and its enumerators comes through here. */
+static handler *note_thread(handler *h)
+{
+    if (h->config.home_thread && GetCurrentThreadId() != h->home)
+        InterlockedIncrement(&h->stats.wrong_thread);
+    return h;
+}
+
 static handler *impl_from(ISyncMgrSynchronize *iface)
 {
-    return CONTAINING_RECORD(iface, handler, iface);
+    return note_thread(CONTAINING_RECORD(iface, handler, iface));
+}
+
+static enumerator *enum_from(ISyncMgrEnumItems *iface)
+{
+    enumerator *e = CONTAINING_RECORD(iface, enumerator, iface);
+    note_thread(e->owner);
+    return e;
 }
 
 /* ---- ISyncMgrEnumItems ---- */
@@ -77,22 +107,24 @@ static HRESULT WINAPI enum_QueryInterface(ISyncMgrEnumItems *This, REFIID riid, 
         ISyncMgrEnumItems_AddRef(This);
         return S_OK;
     }
+    enum_from(This);
     *ppv = NULL;
     return E_NOINTERFACE;
 }
 
 static ULONG WINAPI enum_AddRef(ISyncMgrEnumItems *This)
 {
-    return InterlockedIncrement(&CONTAINING_RECORD(This, enumerator, iface)->refs);
+    return InterlockedIncrement(&enum_from(This)->refs);
 }
 
 static ULONG WINAPI enum_Release(ISyncMgrEnumItems *This)
 {
-    enumerator *e = CONTAINING_RECORD(This, enumerator, iface);
+    enumerator *e = enum_from(This);
     LONG refs = InterlockedDecrement(&e->refs);
     if (refs == 0) {
         ISyncMgrSynchronize_Release(&e->owner->iface);
         HeapFree(GetProcessHeap(), 0, e);
+        InterlockedDecrement(&live_objects);
     }
     return refs;
 }
@@ -113,7 +145,7 @@ static void fill_item(const handler *h, unsigned i, SYNCMGRITEM *item)
 
 static HRESULT WINAPI enum_Next(ISyncMgrEnumItems *This, ULONG celt, LPSYNCMGRITEM rgelt, ULONG *fetched)
 {
-    enumerator *e = CONTAINING_RECORD(This, enumerator, iface);
+    enumerator *e = enum_from(This);
     ULONG n = 0;
     while (n < celt && e->next < e->owner->config.n_items)
         fill_item(e->owner, e->next++, &rgelt[n++]);
@@ -124,14 +156,14 @@ static HRESULT WINAPI enum_Next(ISyncMgrEnumItems *This, ULONG celt, LPSYNCMGRIT
 
 static HRESULT WINAPI enum_Skip(ISyncMgrEnumItems *This, ULONG celt)
 {
-    enumerator *e = CONTAINING_RECORD(This, enumerator, iface);
+    enumerator *e = enum_from(This);
     e->next += celt;
     return e->next <= e->owner->config.n_items ? S_OK : S_FALSE;
 }
 
 static HRESULT WINAPI enum_Reset(ISyncMgrEnumItems *This)
 {
-    CONTAINING_RECORD(This, enumerator, iface)->next = 0;
+    enum_from(This)->next = 0;
     return S_OK;
 }
 
@@ -139,7 +171,7 @@ static HRESULT new_enumerator(handler *owner, unsigned next, ISyncMgrEnumItems *
 
 static HRESULT WINAPI enum_Clone(ISyncMgrEnumItems *This, ISyncMgrEnumItems **ppenum)
 {
-    enumerator *e = CONTAINING_RECORD(This, enumerator, iface);
+    enumerator *e = enum_from(This);
     if (!ppenum)
         return E_POINTER;
     return new_enumerator(e->owner, e->next, ppenum);
@@ -158,6 +190,7 @@ static HRESULT new_enumerator(handler *owner, unsigned next, ISyncMgrEnumItems *
     e->refs = 1;
     e->owner = owner;
     e->next = next;
+    InterlockedIncrement(&live_objects);
     ISyncMgrSynchronize_AddRef(&owner->iface);
     *out = &e->iface;
     return S_OK;
@@ -175,7 +208,7 @@ static HRESULT WINAPI QueryInterface(ISyncMgrSynchronize *This, REFIID riid, voi
         ISyncMgrSynchronize_AddRef(This);
         return S_OK;
     }
-    if (IsEqualIID(riid, &IID_IMarshal))
+    if (IsEqualIID(riid, &IID_IMarshal) && h->ftm)
         return IUnknown_QueryInterface(h->ftm, riid, ppv);
     *ppv = NULL;
     return E_NOINTERFACE;
@@ -203,9 +236,11 @@ static ULONG WINAPI Release(ISyncMgrSynchronize *This)
         join_worker(h);
         if (h->callback)
             ISyncMgrSynchronizeCallback_Release(h->callback);
-        IUnknown_Release(h->ftm);
+        if (h->ftm)
+            IUnknown_Release(h->ftm);
         DeleteCriticalSection(&h->lock);
         HeapFree(GetProcessHeap(), 0, h);
+        InterlockedDecrement(&live_objects);
     }
     return refs;
 }
@@ -422,21 +457,30 @@ __declspec(dllexport) HRESULT c_handler_create(const c_handler_config *config, I
     h->iface.lpVtbl = (ISyncMgrSynchronizeVtbl *)&handler_vtbl;
     h->refs = 1;
     h->config = *config;
+    h->home = GetCurrentThreadId();
     InitializeCriticalSection(&h->lock);
-    hr = CoCreateFreeThreadedMarshaler((IUnknown *)&h->iface, &h->ftm);
+    hr = config->plain ? S_OK : CoCreateFreeThreadedMarshaler((IUnknown *)&h->iface, &h->ftm);
     if (FAILED(hr)) {
         DeleteCriticalSection(&h->lock);
         HeapFree(GetProcessHeap(), 0, h);
         return hr;
     }
+    InterlockedIncrement(&live_objects);
     *out = &h->iface;
     return S_OK;
 }
 
-/* What the handler saw; joins its worker first. */
+/* S_OK when no handler or enumerator of this DLL is alive. */
+__declspec(dllexport) HRESULT WINAPI DllCanUnloadNow(void)
+{
+    return InterlockedCompareExchange(&live_objects, 0, 0) == 0 ? S_OK : S_FALSE;
+}
+
+/* What the handler saw; joins its worker first. Not a COM method: it may
+ * be called from any thread. */
 __declspec(dllexport) void c_handler_stats_get(ISyncMgrSynchronize *iface, c_handler_stats *out)
 {
-    handler *h = impl_from(iface);
+    handler *h = CONTAINING_RECORD(iface, handler, iface);
     join_worker(h);
     EnterCriticalSection(&h->lock);
     *out = h->stats;
@@ -449,6 +493,12 @@ __declspec(dllexport) ULONG c_refcount(IUnknown *object)
 {
     IUnknown_AddRef(object);
     return IUnknown_Release(object);
+}
+
+/* A C handler's own count, read without calling it (from any thread). */
+__declspec(dllexport) LONG c_handler_refs(ISyncMgrSynchronize *iface)
+{
+    return InterlockedCompareExchange(&CONTAINING_RECORD(iface, handler, iface)->refs, 0, 0);
 }
 
 /* Call `cb` the way a careless handler would, recording each answer:

@@ -2,9 +2,10 @@
  * into mobsync_host.exe by scripts/test-windows.sh and run by
  * tests/com_dll.rs:
  *
- *     mobsync_host.exe <handler.dll> <{CLSID}> sequence <cancel-index>
- *     mobsync_host.exe <handler.dll> <{CLSID}> cancelall
- *     mobsync_host.exe <handler.dll> <{CLSID}> edge
+ *     mobsync_host.exe <handler.dll> <{CLSID}> sequence <cancel-index> [plain] [mta|sta]
+ *     mobsync_host.exe <handler.dll> <{CLSID}> cancelall [plain] [mta|sta]
+ *     mobsync_host.exe <handler.dll> <{CLSID}> edge [plain] [mta|sta]
+ *     mobsync_host.exe <handler.dll> <{CLSID}> reentrant [plain] [mta|sta]
  *
  * It loads the handler DLL with LoadLibrary, gets its class factory through
  * DllGetClassObject (no registry), and drives the handler through the
@@ -12,6 +13,29 @@
  * references on its side. Every check prints "PASS name" or
  * "FAIL name: details"; the last line is "host: N checks, M failed" and the
  * exit code is 1 when any failed.
+ *
+ * By default the host is free-threaded: it runs in the multithreaded
+ * apartment and its callbacks aggregate the free-threaded marshaler. Two
+ * options make it an ordinary host instead:
+ *
+ *   plain  the callbacks answer IUnknown and ISyncMgrSynchronizeCallback
+ *          only (no IMarshal, no IAgileObject), as most hand-written hosts'
+ *          objects do; no proxy/stub is registered for their interface;
+ *   sta    the host runs in a single-threaded apartment and pumps messages
+ *          whenever it waits, as SyncMgr and Sync Center hosts do.
+ *
+ * Every method of the callbacks (IUnknown's included) counts the calls that
+ * arrive on a thread other than the host's main thread; with `plain sta`
+ * the host checks there are none (a free-threaded object may be called from
+ * any thread, an ordinary STA object only from its own).
+ *
+ * `reentrant` releases the handler from inside the first Progress call:
+ * SetProgressCallback(NULL) and the final Release, while the handler's
+ * worker waits for that very call to return. The handler must not wait for
+ * its worker then; the host pumps until the DLL can unload and checks the
+ * callback is back to its baseline. The DLL is not freed afterwards: the
+ * worker may still be leaving its thread (CoFreeUnusedLibraries delays
+ * the unload of a DLL for the same reason).
  */
 #include "common.h"
 
@@ -52,9 +76,22 @@ typedef struct item_record {
     unsigned after_cancel_nonterminal;
 } item_record;
 
+/* The options (see the top of the file). */
+static int plain, sta;
+static DWORD sta_thread;
+
+/* `reentrant`: the handler the first Progress call releases, and what the
+ * release answered. */
+static ISyncMgrSynchronize *reentrant_handler;
+static int reentered;
+static HRESULT reentrant_set_hr = E_FAIL;
+static ULONG reentrant_release = 0xFFFFFFFFu;
+
 typedef struct host_callback {
     ISyncMgrSynchronizeCallback iface;
     LONG refs;
+    LONG wrong_thread;         /* calls entered on a thread other than the STA's */
+    LONG synchronize_completed_calls;
     IUnknown *ftm;
     CRITICAL_SECTION lock;
     HANDLE prepared, synchronized;
@@ -68,7 +105,12 @@ typedef struct host_callback {
 
 static host_callback *cb_from(ISyncMgrSynchronizeCallback *iface)
 {
-    return CONTAINING_RECORD(iface, host_callback, iface);
+    host_callback *cb = CONTAINING_RECORD(iface, host_callback, iface);
+    /* Every method comes through here first: in the STA, count the calls
+     * that arrive on another thread (COM's rules forbid them). */
+    if (GetCurrentThreadId() != sta_thread)
+        InterlockedIncrement(&cb->wrong_thread);
+    return cb;
 }
 
 static HRESULT WINAPI cb_QueryInterface(ISyncMgrSynchronizeCallback *This, REFIID riid, void **ppv)
@@ -80,8 +122,9 @@ static HRESULT WINAPI cb_QueryInterface(ISyncMgrSynchronizeCallback *This, REFII
         ISyncMgrSynchronizeCallback_AddRef(This);
         return S_OK;
     }
-    if (IsEqualIID(riid, &IID_IMarshal))
+    if (IsEqualIID(riid, &IID_IMarshal) && cb_from(This)->ftm)
         return IUnknown_QueryInterface(cb_from(This)->ftm, riid, ppv);
+    cb_from(This);
     *ppv = NULL;
     return E_NOINTERFACE;
 }
@@ -99,7 +142,7 @@ static ULONG WINAPI cb_Release(ISyncMgrSynchronizeCallback *This)
 
 static HRESULT WINAPI cb_ShowPropertiesCompleted(ISyncMgrSynchronizeCallback *This, HRESULT hr)
 {
-    (void)This, (void)hr;
+    (void)cb_from(This), (void)hr;
     return S_OK;
 }
 
@@ -115,19 +158,20 @@ static HRESULT WINAPI cb_SynchronizeCompleted(ISyncMgrSynchronizeCallback *This,
 {
     host_callback *cb = cb_from(This);
     cb->synchronize_hr = hr;
+    InterlockedIncrement(&cb->synchronize_completed_calls);
     SetEvent(cb->synchronized);
     return S_OK;
 }
 
 static HRESULT WINAPI cb_ShowErrorCompleted(ISyncMgrSynchronizeCallback *This, HRESULT hr, ULONG n, SYNCMGRITEMID *ids)
 {
-    (void)This, (void)hr, (void)n, (void)ids;
+    (void)cb_from(This), (void)hr, (void)n, (void)ids;
     return S_OK;
 }
 
 static HRESULT WINAPI cb_EnableModeless(ISyncMgrSynchronizeCallback *This, WINBOOL enable)
 {
-    (void)This;
+    (void)cb_from(This);
     return enable ? S_FALSE : S_OK;
 }
 
@@ -144,6 +188,14 @@ static HRESULT WINAPI cb_Progress(ISyncMgrSynchronizeCallback *This, REFSYNCMGRI
     int index = -1;
     if (!id)
         return E_POINTER;
+    if (reentrant_handler) {
+        /* Release the handler from inside its worker's call. */
+        ISyncMgrSynchronize *handler = reentrant_handler;
+        reentrant_handler = NULL;
+        reentrant_set_hr = ISyncMgrSynchronize_SetProgressCallback(handler, NULL);
+        reentrant_release = ISyncMgrSynchronize_Release(handler);
+        reentered = 1;
+    }
     EnterCriticalSection(&cb->lock);
     for (unsigned i = 0; i < cb->n_items; i++)
         if (guid_eq(&cb->items[i].id, id))
@@ -189,13 +241,13 @@ static HRESULT WINAPI cb_LogError(ISyncMgrSynchronizeCallback *This, DWORD level
 
 static HRESULT WINAPI cb_DeleteLogError(ISyncMgrSynchronizeCallback *This, REFSYNCMGRERRORID id, DWORD reserved)
 {
-    (void)This, (void)id, (void)reserved;
+    (void)cb_from(This), (void)id, (void)reserved;
     return S_OK;
 }
 
 static HRESULT WINAPI cb_EstablishConnection(ISyncMgrSynchronizeCallback *This, const WCHAR *name, DWORD reserved)
 {
-    (void)This, (void)name, (void)reserved;
+    (void)cb_from(This), (void)name, (void)reserved;
     return S_OK;
 }
 
@@ -214,8 +266,40 @@ static void callback_init(host_callback *cb)
     InitializeCriticalSection(&cb->lock);
     cb->prepared = CreateEventW(NULL, TRUE, FALSE, NULL);
     cb->synchronized = CreateEventW(NULL, TRUE, FALSE, NULL);
-    /* Agile, as a free-threaded host callback is. */
-    CoCreateFreeThreadedMarshaler((IUnknown *)&cb->iface, &cb->ftm);
+    /* Agile, as a free-threaded host callback is; or, with `plain`, an
+     * ordinary object bound to the host's apartment. */
+    if (!plain)
+        CoCreateFreeThreadedMarshaler((IUnknown *)&cb->iface, &cb->ftm);
+}
+
+/* Dispatch every message waiting for this thread. */
+static void pump(void)
+{
+    MSG msg;
+    while (PeekMessageW(&msg, NULL, 0, 0, PM_REMOVE)) {
+        TranslateMessage(&msg);
+        DispatchMessageW(&msg);
+    }
+}
+
+/* Wait up to `ms` for `event`; an STA host pumps messages while it waits,
+ * as COM requires of a single-threaded apartment. */
+static int wait_for(HANDLE event, DWORD ms)
+{
+    DWORD start = GetTickCount();
+    if (!sta)
+        return WaitForSingleObject(event, ms) == WAIT_OBJECT_0;
+    for (;;) {
+        DWORD elapsed = GetTickCount() - start, r;
+        if (elapsed >= ms)
+            return WaitForSingleObject(event, 0) == WAIT_OBJECT_0;
+        r = MsgWaitForMultipleObjectsEx(1, &event, ms - elapsed, QS_ALLINPUT, MWMO_INPUTAVAILABLE);
+        if (r == WAIT_OBJECT_0)
+            return 1;
+        if (r != WAIT_OBJECT_0 + 1)
+            return 0;
+        pump();
+    }
 }
 
 /* ---- loading the handler ---- */
@@ -337,12 +421,12 @@ static int sequence(const GUID *clsid, int cancel_index, int cancel_all)
 
     /* 4./5. PrepareForSync, PrepareForSyncCompleted */
     CHECK_HR(ISyncMgrSynchronize_PrepareForSync(handler, n, ids, NULL, 0), S_OK, "PrepareForSync");
-    check(WaitForSingleObject(cb.prepared, 10000) == WAIT_OBJECT_0, "PrepareForSyncCompleted arrives", "timeout");
+    check(wait_for(cb.prepared, 10000), "PrepareForSyncCompleted arrives", "timeout");
     CHECK_HR(cb.prepare_hr, S_OK, "PrepareForSyncCompleted(S_OK)");
 
     /* 6.-8. Synchronize, Progress, SynchronizeCompleted */
     CHECK_HR(ISyncMgrSynchronize_Synchronize(handler, NULL), S_OK, "Synchronize");
-    check(WaitForSingleObject(cb.synchronized, 20000) == WAIT_OBJECT_0, "SynchronizeCompleted arrives", "timeout");
+    check(wait_for(cb.synchronized, 20000), "SynchronizeCompleted arrives", "timeout");
     printf("SynchronizeCompleted(0x%08lx)\n", (unsigned long)cb.synchronize_hr);
     check(cb.unknown_items == 0, "no progress for unknown items", "%u", cb.unknown_items);
     for (unsigned i = 0; i < n; i++) {
@@ -378,6 +462,13 @@ static int sequence(const GUID *clsid, int cancel_index, int cancel_all)
     check(ISyncMgrSynchronize_Release(handler) == 0, "final Release of the handler", "");
     check(IClassFactory_Release(factory) == 0, "final Release of the factory", "");
     check(cb.refs == 1 && cb2.refs == 1, "callbacks at baseline", "refs %ld, %ld", cb.refs, cb2.refs);
+    check(cb.synchronize_completed_calls == 1 && cb2.synchronize_completed_calls == 0,
+          "SynchronizeCompleted exactly once", "%ld, then %ld on the replacement", cb.synchronize_completed_calls,
+          cb2.synchronize_completed_calls);
+    printf("calls on another thread: %ld\n", cb.wrong_thread + cb2.wrong_thread);
+    if (sta && plain)
+        check(cb.wrong_thread == 0 && cb2.wrong_thread == 0, "every callback call on the STA thread",
+              "%ld and %ld calls on other threads", cb.wrong_thread, cb2.wrong_thread);
     return 1;
 }
 
@@ -427,7 +518,7 @@ static int edge(const GUID *clsid)
     CHECK_HR(ISyncMgrSynchronize_EnumSyncMgrItems(handler, NULL), E_POINTER, "EnumSyncMgrItems(NULL)");
     CHECK_HR(ISyncMgrSynchronize_EnumSyncMgrItems(handler, &items), S_OK, "EnumSyncMgrItems");
     if (items) {
-        CHECK_HR(ISyncMgrEnumItems_Next(items, 2, item, NULL), E_INVALIDARG, "Next(2, NULL fetched)");
+        CHECK_HR(ISyncMgrEnumItems_Next(items, 2, item, NULL), E_POINTER, "Next(2, NULL fetched)");
         CHECK_HR(ISyncMgrEnumItems_Next(items, 1, NULL, &fetched), E_POINTER, "Next(NULL items)");
         CHECK_HR(ISyncMgrEnumItems_Clone(items, NULL), E_POINTER, "Clone(NULL)");
         CHECK_HR(ISyncMgrEnumItems_Next(items, 1, item, NULL), S_OK, "Next(1, NULL fetched)");
@@ -451,6 +542,62 @@ static int edge(const GUID *clsid)
     check(cb.refs == 1, "callback back to baseline", "refs %ld", cb.refs);
     check(ISyncMgrSynchronize_Release(handler) == 0, "final Release of the handler", "");
     check(IClassFactory_Release(factory) == 0, "final Release of the factory", "");
+    if (sta && plain)
+        check(cb.wrong_thread == 0, "every callback call on the STA thread", "%ld calls on other threads",
+              cb.wrong_thread);
+    return 1;
+}
+
+static int reentrant(const GUID *clsid)
+{
+    static host_callback cb;
+    IClassFactory *factory = NULL;
+    ISyncMgrSynchronize *handler = NULL;
+    GUID ids[MAX_ITEMS];
+    HRESULT can = S_FALSE;
+    DWORD start;
+    unsigned n;
+
+    callback_init(&cb);
+    CHECK_HR(get_class_object(clsid, &IID_IClassFactory, (void **)&factory), S_OK, "DllGetClassObject");
+    if (!factory)
+        return 0;
+    CHECK_HR(IClassFactory_CreateInstance(factory, NULL, &IID_ISyncMgrSynchronize, (void **)&handler), S_OK,
+             "CreateInstance(ISyncMgrSynchronize)");
+    check(IClassFactory_Release(factory) == 0, "final Release of the factory", "");
+    if (!handler)
+        return 0;
+    CHECK_HR(ISyncMgrSynchronize_Initialize(handler, 0, SYNCMGRFLAG_MANUAL, 0, NULL), S_OK, "Initialize(MANUAL)");
+    n = enumerate(handler, &cb);
+    for (unsigned i = 0; i < n; i++)
+        ids[i] = cb.items[i].id;
+    CHECK_HR(ISyncMgrSynchronize_SetProgressCallback(handler, &cb.iface), S_OK, "SetProgressCallback(cb)");
+    CHECK_HR(ISyncMgrSynchronize_PrepareForSync(handler, n, ids, NULL, 0), S_OK, "PrepareForSync");
+    check(wait_for(cb.prepared, 10000), "PrepareForSyncCompleted arrives", "timeout");
+    /* The first Progress call releases the handler (cb_Progress). */
+    reentrant_handler = handler;
+    CHECK_HR(ISyncMgrSynchronize_Synchronize(handler, NULL), S_OK, "Synchronize");
+    /* Pump until the worker has ended and everything it held is released. */
+    start = GetTickCount();
+    while (GetTickCount() - start < 20000) {
+        if (reentered && cb.refs == 1 && (can = can_unload()) == S_OK)
+            break;
+        if (sta)
+            MsgWaitForMultipleObjectsEx(0, NULL, 10, QS_ALLINPUT, MWMO_INPUTAVAILABLE), pump();
+        else
+            Sleep(10);
+    }
+    check(reentered, "the first Progress released the handler", "no Progress arrived");
+    CHECK_HR(reentrant_set_hr, S_OK, "SetProgressCallback(NULL) inside Progress");
+    check(reentrant_release == 0, "final Release inside Progress", "answered %lu", (unsigned long)reentrant_release);
+    check(cb.refs == 1, "callback back to baseline once the worker ended", "refs %ld", cb.refs);
+    CHECK_HR(can, S_OK, "DllCanUnloadNow once the worker ended");
+    check(cb.synchronize_completed_calls == 0, "no SynchronizeCompleted after the release", "%ld",
+          cb.synchronize_completed_calls);
+    printf("calls on another thread: %ld\n", cb.wrong_thread);
+    if (sta && plain)
+        check(cb.wrong_thread == 0, "every callback call on the STA thread", "%ld calls on other threads",
+              cb.wrong_thread);
     return 1;
 }
 
@@ -458,26 +605,45 @@ int wmain(int argc, WCHAR **argv)
 {
     GUID clsid;
     const WCHAR *scenario;
+    int cancel_index = 1;
     if (argc < 4) {
-        fprintf(stderr, "usage: mobsync_host <handler.dll> <{CLSID}> sequence <n>|cancelall|edge\n");
+        fprintf(stderr, "usage: mobsync_host <handler.dll> <{CLSID}> sequence <n>|cancelall|edge|reentrant [plain] [mta|sta]\n");
         return 2;
+    }
+    for (int i = 4; i < argc; i++) {
+        if (!wcscmp(argv[i], L"plain"))
+            plain = 1;
+        else if (!wcscmp(argv[i], L"sta"))
+            sta = 1;
+        else if (!wcscmp(argv[i], L"mta"))
+            sta = 0;
+        else
+            cancel_index = _wtoi(argv[i]);
     }
     if (FAILED(CLSIDFromString(argv[2], &clsid))) {
         fprintf(stderr, "not a CLSID: %ls\n", argv[2]);
         return 2;
     }
     scenario = argv[3];
-    CHECK_HR(CoInitializeEx(NULL, COINIT_MULTITHREADED), S_OK, "CoInitializeEx(MTA)");
+    printf("host: %s callbacks in the %s\n", plain ? "plain" : "free-threaded", sta ? "STA" : "MTA");
+    sta_thread = GetCurrentThreadId();
+    if (sta)
+        CHECK_HR(CoInitializeEx(NULL, COINIT_APARTMENTTHREADED), S_OK, "CoInitializeEx(STA)");
+    else
+        CHECK_HR(CoInitializeEx(NULL, COINIT_MULTITHREADED), S_OK, "CoInitializeEx(MTA)");
     if (load(argv[1])) {
         if (!wcscmp(scenario, L"sequence"))
-            sequence(&clsid, argc > 4 ? _wtoi(argv[4]) : 1, 0);
+            sequence(&clsid, cancel_index, 0);
         else if (!wcscmp(scenario, L"cancelall"))
             sequence(&clsid, -1, 1);
         else if (!wcscmp(scenario, L"edge"))
             edge(&clsid);
+        else if (!wcscmp(scenario, L"reentrant"))
+            reentrant(&clsid);
         else
             check(0, "scenario", "unknown scenario %ls", scenario);
-        unload();
+        if (wcscmp(scenario, L"reentrant"))
+            unload();
     }
     CoUninitialize();
     printf("host: %u checks, %u failed\n", checks, failures);
