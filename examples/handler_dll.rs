@@ -135,7 +135,7 @@ mod folders {
         let Ok(_mta) = Mta::enter() else {
             let _ = shared
                 .reporter
-                .callback()
+                .slot()
                 .synchronize_completed(HResult::E_UNEXPECTED);
             return;
         };
@@ -152,7 +152,7 @@ mod folders {
                 Err(_) => outcome = HResult::E_FAIL,
             }
         }
-        let _ = shared.reporter.callback().synchronize_completed(outcome);
+        let _ = shared.reporter.slot().synchronize_completed(outcome);
     }
 
     impl SyncHandler for Folders {
@@ -209,7 +209,7 @@ mod folders {
             // Nothing to ask the user: complete before returning.
             self.shared
                 .reporter
-                .callback()
+                .slot()
                 .prepare_for_sync_completed(HResult::S_OK)
                 .map_err(|e| HandlerError::failed(e.to_string()))?;
             Ok(HandlerAnswer::Accept)

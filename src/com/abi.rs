@@ -1,5 +1,5 @@
 //! `ISyncMgrSynchronize` and `ISyncMgrEnumItems` declared from the IDL
-//! (FACTS.md §A.4) for the exported handler, and the first slot of
+//! ([the specification](crate::protocol#syncmgr)) for the exported handler, and the first slot of
 //! `IMarshal` (to recognise the free-threaded marshaler).
 //!
 //! Same IIDs and vtable layouts as the `windows` crate's types, so an object

@@ -310,8 +310,8 @@ impl<T: Interface> Agile<T> {
 
     /// Call `method` through the object's vtable (`call` reads the slot
     /// itself), and return the raw code: success codes such as `S_FALSE`
-    /// or `S_SYNCMGR_CANCELITEM` are never folded into "ok" (FACTS.md
-    /// §D.4).
+    /// or `S_SYNCMGR_CANCELITEM` are never folded into "ok" (the `windows`
+    /// crate's generated callers do fold them).
     ///
     /// # Errors
     ///

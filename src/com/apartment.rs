@@ -39,12 +39,12 @@
 //! it without pumping: that is the deadlock the module docs' "Handlers
 //! served to STA hosts" pattern avoids.
 
+use crate::sync::Weak;
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::marker::PhantomData;
 use std::os::windows::io::AsRawHandle;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::Weak;
 use std::thread::JoinHandle;
 
 use windows::Win32::Foundation::{HANDLE, HWND, LPARAM, LRESULT, WAIT_OBJECT_0, WPARAM};

@@ -26,7 +26,7 @@ pub fn from_guid(guid: GUID) -> Guid {
 
 /// An answer for windows-rs's generated shims: `S_OK` is `Ok(())`; every
 /// other code, success codes included, is `Err`, which windows-rs returns
-/// to the caller as is (FACTS.md §D.4).
+/// to the caller as is ([the specification](crate::protocol)).
 pub(crate) fn answer(code: HResult) -> windows_core::Result<()> {
     if code.is_s_ok() {
         Ok(())

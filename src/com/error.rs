@@ -29,7 +29,7 @@ pub enum ComError {
         argument: &'static str,
     },
     /// A structure's `cbSize` is not this architecture's `sizeof`
-    /// (`E_INVALIDARG`, §A.5, §G.9 #60).
+    /// (`E_INVALIDARG`, §A.5, [§G.9 #60](crate::protocol#fact-60)).
     #[error("{method}: {structure}.cbSize is {got}, expected {expected} on this architecture")]
     BadSize {
         /// The COM method.

@@ -87,7 +87,7 @@ fn code_of<T>(result: Result<T, HandlerError>, ok: impl FnOnce(T) -> HResult) ->
 /// not NULL themselves), non-zero reserved arguments and unknown statuses
 /// `E_INVALIDARG`, and a panic `E_UNEXPECTED`. `dwSyncMgrFlags` is read
 /// leniently, as the documentation tells a handler to
-/// ([`SyncMgrFlags::from_u32_lenient`], §G.1 #2).
+/// ([`SyncMgrFlags::from_u32_lenient`], [§G.1 #2](crate::protocol#fact-2)).
 ///
 /// `SetProgressCallback` gives the handler a revocable view of the host's
 /// callback ([`ComCallback`] in a [`CallbackSlot`]) and holds exactly one
@@ -95,7 +95,7 @@ fn code_of<T>(result: Result<T, HandlerError>, ok: impl FnOnce(T) -> HResult) ->
 /// "Reference counts" in the [module docs](super).
 ///
 /// `GetHandlerInfo` allocates the structure with `CoTaskMemAlloc` (the
-/// caller frees it, §G.1 #10), with this architecture's `cbSize` and no
+/// caller frees it, [§G.1 #10](crate::protocol#rule-10)), with this architecture's `cbSize` and no
 /// icon. Items are enumerated once, when `EnumSyncMgrItems` is called.
 pub fn export_handler(handler: Arc<dyn SyncHandler>) -> ISyncMgrSynchronize {
     let object: IUnknown = HandlerObject::new(handler).into();
@@ -469,7 +469,7 @@ impl ISyncMgrEnumItemsAbi_Impl for EnumObject_Impl {
 /// [`export_callback`] over a revocable slot holding `cb`;
 /// `set_progress_callback(None)` (or a replace) revokes it after the COM
 /// handler returned, so `cb` is released even if the COM handler leaks the
-/// object, and a late call through it answers `E_UNEXPECTED` (§G.1 #8).
+/// object, and a late call through it answers `E_UNEXPECTED` ([§G.1 #8](crate::protocol#rule-8)).
 ///
 /// The handler is held by COM's apartment rules, so that any thread may
 /// call it (see the [module docs](super)): an ordinary handler made in an

@@ -19,8 +19,8 @@
 //! `S_SYNCMGR_CANCELITEM` / `S_SYNCMGR_CANCELALL`, `Initialize` and
 //! `PrepareForSync` return `S_FALSE` to decline, `EnumSyncMgrItems` returns
 //! `S_SYNCMGR_MISSINGITEMS`. The `windows` crate's generated callers return
-//! `Result<()>` and turn every one of them into `Ok(())` (FACTS.md §D.4,
-//! §G.9 #58). This module therefore:
+//! `Result<()>` and turn every one of them into `Ok(())` ([the specification](crate::protocol),
+//! [§G.9 #58](crate::protocol#fact-58)). This module therefore:
 //!
 //! - **calls** COM objects through the raw vtable slot and reads the raw
 //!   `HRESULT`, compared by value ([`ComCallback`], [`ComHandler`]);
@@ -40,10 +40,10 @@
 //!
 //! - a NULL pointer the IDL requires answers `E_POINTER`; a NULL `[unique]`
 //!   pointer is "absent" (a NULL `SYNCMGRPROGRESSITEM` is a pure cancellation
-//!   poll, §G.3 #25; a NULL `SYNCMGRLOGERRORINFO` is no details; a NULL
+//!   poll, [§G.3 #25](crate::protocol#fact-25); a NULL `SYNCMGRLOGERRORINFO` is no details; a NULL
 //!   connection name is the default connection);
 //! - `cbSize` is checked against this architecture's `sizeof`
-//!   ([`StructSize::current`](crate::StructSize::current), §A.5, §G.9 #60)
+//!   ([`StructSize::current`](crate::StructSize::current), §A.5, [§G.9 #60](crate::protocol#fact-60))
 //!   before anything beyond it is read; a wrong size answers `E_INVALIDARG`;
 //! - texts are decoded strictly: invalid UTF-16, a missing terminator within
 //!   the limit ([`MAX_TEXT_UNITS`] for free texts, the `WCHAR` array for
@@ -143,7 +143,7 @@
 //! blocks the host's thread, which may be the one that call is waiting for),
 //! and calls through an `Arc` the handler kept get
 //! [`CallbackError::NoCallback`](crate::CallbackError::NoCallback)
-//! (§G.1 #6, #8). [`ComHandler`] does the same for the callback it passes to
+//! ([§G.1 #6](crate::protocol#rule-6), #8). [`ComHandler`] does the same for the callback it passes to
 //! a COM handler, so a COM handler that leaks it cannot reach the Rust host
 //! after release.
 #![allow(unsafe_code)]

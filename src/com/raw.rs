@@ -207,7 +207,7 @@ unsafe fn read_sized<T: Copy>(
 }
 
 /// Decode an optional `SYNCMGRPROGRESSITEM`: `None` for NULL (a pure
-/// cancellation poll, §G.3 #25).
+/// cancellation poll, [§G.3 #25](crate::protocol#fact-25)).
 ///
 /// # Safety
 ///
