@@ -21,6 +21,10 @@
 //! The position's lock is held while the elements of one `Next` are
 //! converted, which runs no user code (a copy, or `CoTaskMemAlloc`).
 
+use std::ffi::c_void;
+
+use windows_core::Interface;
+
 use super::error::ComError;
 use crate::HResult;
 use crate::sync::{Arc, Mutex};
@@ -131,6 +135,31 @@ impl<T> Cursor<T> {
     pub(crate) fn reset(&self) -> HResult {
         *self.next.lock() = 0;
         HResult::S_OK
+    }
+
+    /// `Clone(ppenum)`: `E_POINTER` for a NULL `ppenum`; otherwise `make`
+    /// builds the enumerator over a [`fork`](Self::fork) of this cursor and
+    /// one owned reference to it is written to `ppenum`.
+    ///
+    /// # Safety
+    ///
+    /// `clone` is NULL or writable.
+    pub(crate) unsafe fn clone_out<I: Interface>(
+        &self,
+        clone: *mut *mut c_void,
+        make: impl FnOnce(Self) -> I,
+    ) -> Result<HResult, ComError> {
+        if clone.is_null() {
+            return Err(ComError::NullPointer {
+                method: "Clone",
+                argument: "ppenum",
+            });
+        }
+        let copy = make(self.fork());
+        // SAFETY: non-NULL `[out]` (the caller's guarantee); receives an
+        // owned reference.
+        unsafe { clone.write(copy.into_raw()) };
+        Ok(HResult::S_OK)
     }
 }
 

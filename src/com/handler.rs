@@ -425,19 +425,14 @@ impl ISyncMgrEnumItemsAbi_Impl for EnumObject_Impl {
     }
 
     unsafe fn Clone(&self, clone: *mut *mut c_void) -> HRESULT {
-        const METHOD: &str = "Clone";
-        to_hresult(entry(METHOD, || {
-            if clone.is_null() {
-                return Err(ComError::NullPointer {
-                    method: METHOD,
-                    argument: "ppenum",
-                });
+        to_hresult(entry("Clone", || {
+            // SAFETY: forwarded `[out]`: NULL or writable.
+            unsafe {
+                self.cursor
+                    .clone_out(clone, |cursor| -> ISyncMgrEnumItemsAbi {
+                        EnumObject::new(cursor).into()
+                    })
             }
-            let copy: ISyncMgrEnumItemsAbi = EnumObject::new(self.cursor.fork()).into();
-            // SAFETY: a non-NULL `[out]` pointer is writable; the caller owns
-            // the reference.
-            unsafe { clone.write(copy.into_raw()) };
-            Ok(HResult::S_OK)
         }))
     }
 }

@@ -370,22 +370,17 @@ impl IEnumStringAbi_Impl for StringEnum_Impl {
     }
 
     unsafe fn Clone(&self, clone: *mut *mut c_void) -> HRESULT {
-        const METHOD: &str = "Clone";
-        to_hresult(entry(METHOD, || {
-            if clone.is_null() {
-                return Err(ComError::NullPointer {
-                    method: METHOD,
-                    argument: "ppenum",
-                });
+        to_hresult(entry("Clone", || {
+            // SAFETY: forwarded `[out]`: NULL or writable.
+            unsafe {
+                self.cursor.clone_out(clone, |cursor| -> IEnumStringAbi {
+                    StringEnum {
+                        cursor,
+                        _live: LiveObject::new(),
+                    }
+                    .into()
+                })
             }
-            let copy: IEnumStringAbi = StringEnum {
-                cursor: self.cursor.fork(),
-                _live: LiveObject::new(),
-            }
-            .into();
-            // SAFETY: non-NULL `[out]`; receives an owned reference.
-            unsafe { clone.write(copy.into_raw()) };
-            Ok(HResult::S_OK)
         }))
     }
 }
@@ -435,22 +430,17 @@ impl IEnumUnknownAbi_Impl for UnknownEnum_Impl {
     }
 
     unsafe fn Clone(&self, clone: *mut *mut c_void) -> HRESULT {
-        const METHOD: &str = "Clone";
-        to_hresult(entry(METHOD, || {
-            if clone.is_null() {
-                return Err(ComError::NullPointer {
-                    method: METHOD,
-                    argument: "ppenum",
-                });
+        to_hresult(entry("Clone", || {
+            // SAFETY: forwarded `[out]`: NULL or writable.
+            unsafe {
+                self.cursor.clone_out(clone, |cursor| -> IEnumUnknownAbi {
+                    UnknownEnum {
+                        cursor,
+                        _live: LiveObject::new(),
+                    }
+                    .into()
+                })
             }
-            let copy: IEnumUnknownAbi = UnknownEnum {
-                cursor: self.cursor.fork(),
-                _live: LiveObject::new(),
-            }
-            .into();
-            // SAFETY: non-NULL `[out]`; receives an owned reference.
-            unsafe { clone.write(copy.into_raw()) };
-            Ok(HResult::S_OK)
         }))
     }
 }

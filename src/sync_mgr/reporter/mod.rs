@@ -716,15 +716,11 @@ impl ItemReporter<'_> {
             None => phase,
         };
         let decision = self.reporter.slot.progress(self.item, report)?;
-        // A call that would open the item but is answered CANCELALL may not
-        // have opened it: a host answers a new item that way when another
-        // of the handler's threads was told first (§G.3 #23). The item stays
-        // unopened here too, so no terminal status is sent for it; the host
-        // finishes it.
-        let opening = !phase.has_started();
-        if !(opening && decision == CancelDecision::CancelAll) {
-            self.state.set_phase(next);
-        }
+        // A cancel answer to the call that opens the item is acknowledged
+        // with STOPPED like any other: a host that opened the item needs it,
+        // and one that did not (§G.3 #23, a thread not yet told) takes it as
+        // the acknowledgement of its answer, not as a new item.
+        self.state.set_phase(next);
         match self.record(decision) {
             Some(cancelled) => self.stop(cancelled),
             None => Ok(()),
