@@ -211,7 +211,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Birthday",
     ])?);
 
-    // The host side of the documented sequence (FACTS.md §E.1).
+    // The host side of the documented sequence (PROTOCOL.md).
     let flags = SyncMgrFlags::new(SyncEvent::Manual, SyncModifiers::empty());
     let answer = handler.initialize(flags, None)?;
     println!("host: initialize(manual sync) -> {answer:?}");

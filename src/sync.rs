@@ -4,6 +4,8 @@
 //! condition variables, atomics, `Arc`, `OnceLock` and thread-locals — so a
 //! model checker (loom) can be swapped in at one place, as tokio does.
 //! Nothing else in `src/` names `std::sync::atomic` or `parking_lot`.
+//! Two things stay `std`'s on purpose: the `Arc`s in public signatures
+//! (users pass their own `std::sync::Arc`), and test-only channels.
 
 pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard, RwLock};
 #[cfg(all(windows, feature = "com"))]

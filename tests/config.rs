@@ -87,3 +87,34 @@ fn a_second_initialize_is_misuse_not_a_handler_failure() {
     );
     driver.release();
 }
+
+/// A second handler offered to a session that another driver owns is
+/// refused, and the refusal leaves the owner's session alone: same phase,
+/// same handler, nothing released.
+#[test]
+fn a_refused_second_handler_leaves_the_running_session_alone() {
+    let session = Session::new(config(Mode::Strict));
+    let first = Fake::builder(1).build();
+    let mut driver = session.drive(first.clone());
+    driver.initialize().expect("the first handler initializes");
+    let second = Fake::builder(1).build();
+    assert_eq!(
+        session.run(second.clone()),
+        SessionOutcome::Misuse(SessionError::WrongPhase {
+            call: "initialize",
+            expected: "Created",
+            actual: SessionPhase::Ready,
+        })
+    );
+    assert!(second.calls().is_empty(), "the second handler was called");
+    assert_eq!(
+        session.phase(),
+        SessionPhase::Ready,
+        "the session was released"
+    );
+    // The owner carries on to a clean end.
+    let outcome = driver.sync(&[item(1)]).expect("the owner syncs");
+    assert!(outcome.is_success(), "{outcome:?}");
+    driver.release();
+    assert!(session.conformance_report().is_clean());
+}

@@ -1,4 +1,4 @@
-//! Pins every mobsync.h constant of FACTS.md §A.1, §A.2, §A.3, §A.5, §A.6
+//! Pins every mobsync.h constant of PROTOCOL.md
 //! and §A.7 to the literal copied from the fact sheet. The literals are
 //! written out, never computed from the code under test.
 
@@ -170,7 +170,7 @@ fn a3_iid_isyncmgrsynchronizeinvoke() {
 
 #[test]
 fn a3_not_the_pre_release_iids() {
-    // FACTS §A.2: pre-release headers carry 6295DF28/29 and 894D8C55; the
+    // PROTOCOL.md: pre-release headers carry 6295DF28/29 and 894D8C55; the
     // shipped values are 6295DF40/41/42.
     assert_ne!(Guid::IID_ISYNCMGRSYNCHRONIZE.data1, 0x6295DF28);
     assert_ne!(Guid::IID_ISYNCMGRSYNCHRONIZECALLBACK.data1, 0x6295DF29);

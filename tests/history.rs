@@ -220,3 +220,31 @@ fn a_value_after_the_terminal_status_is_rule_61_lenient() {
         "the finished item's record is final"
     );
 }
+
+/// An item the handler opened and then was skipped, but never finished,
+/// ends `Stopped` (it was worked on); only an item skipped before the
+/// handler opened it ends `Skipped`.
+#[test]
+fn an_opened_item_skipped_and_left_open_ends_stopped() {
+    let session = Session::new(config(Mode::Lenient));
+    let handler = Fake::builder(1)
+        .on_synchronize(|h| {
+            h.report(item(1), updating(0, 10)).map_err(refused)?;
+            Ok(()) // the completion comes from the test
+        })
+        .build();
+    let (s, h) = (session.clone(), handler.clone());
+    let runner = thread::spawn(move || s.run(h));
+    assert!(handler.wait_returned("Synchronize", 1, std::time::Duration::from_secs(10)));
+    assert_eq!(
+        session.skip_item(item(1)),
+        Ok(syncmgr::SkipOutcome::Delivered)
+    );
+    handler
+        .cb()
+        .synchronize_completed(syncmgr::HResult::S_OK)
+        .expect("completion accepted");
+    assert!(runner.join().expect("the driver thread").is_success());
+    assert_eq!(phases(&session), [ItemPhase::Stopped]);
+    assert_eq!(finished_by_host(&session), [true]);
+}

@@ -2,7 +2,7 @@
 //! mapping between the core (`CancelDecision`, `ItemPhase`, `ProgressItem`,
 //! `ItemId`) and each generation's encoding, with every lossy corner named
 //! and asserted; and the exact values of the `syncmgr.h` vocabulary
-//! (FACTS.md §B.4).
+//! (PROTOCOL.md).
 
 mod common;
 
@@ -729,7 +729,7 @@ fn a_non_guid_string_maps_to_a_stable_name_based_guid() {
     assert_eq!(back.to_item_id(), inbox);
 }
 
-// --- the syncmgr.h enumerations (FACTS.md §B.4) --------------------------------------------
+// --- the syncmgr.h enumerations (PROTOCOL.md) --------------------------------------------
 
 /// `T` decodes exactly `values` (in order, as `ALL`) out of a sweep of
 /// candidates, and refuses every other with `UnknownValue` naming
@@ -879,7 +879,7 @@ fn max_and_min_aliases() {
     assert_eq!(HandlerType::MIN.as_u32(), 0);
     assert_eq!(HandlerType::MAX, HandlerType::Computer);
     assert_eq!(HandlerType::MAX.as_u32(), 5);
-    // _MAX is a legal value and decodes (FACTS.md §F.2 #8).
+    // _MAX is a legal value and decodes (PROTOCOL.md #8).
     assert_eq!(ProgressStatus::try_from(6), Ok(ProgressStatus::MAX));
     assert_eq!(EventLevel::try_from(3), Ok(EventLevel::MAX));
     // The flag aliases: EF_VALID == EF_NONE == 0, CF_NOWAIT == CF_NONE == 0,
@@ -1062,7 +1062,7 @@ fn item_policies_mask() {
 
 #[test]
 fn disable_browse_is_named_outside_the_sdk_masks_and_still_decodes() {
-    // The SDK's _VALID_MASKs (FACTS.md §B.4) leave out DISABLE_BROWSE; the
+    // The SDK's _VALID_MASKs (PROTOCOL.md) leave out DISABLE_BROWSE; the
     // crate keeps them as SDK_VALID_MASK but accepts the named policy.
     assert_eq!(HandlerPolicies::SDK_VALID_MASK, 0x1_2f3f);
     assert_eq!(HandlerPolicies::SDK_VALID_MASK & 0x1000, 0);

@@ -1,5 +1,5 @@
 //! Scenario tests of [`Session`]: one test per path of the documented
-//! sequence (FACTS.md §E.1), each checking the outcome, the final item
+//! sequence (PROTOCOL.md), each checking the outcome, the final item
 //! phases and the recorded violations (§G.1–G.6), in strict mode and, where
 //! the behaviour differs, in lenient mode.
 //!

@@ -1,13 +1,13 @@
 //! A handler that behaves at random — every §G.2–G.3 violation included —
 //! judged by a [`Session`], and the session's answers, recorded violations,
 //! item phases, `ItemStarted` and `ItemFinished` events checked against a
-//! small reference model written here from FACTS.md §G.2–G.3.
+//! small reference model written here from PROTOCOL.md (§G.2–§G.3, the fact sheet's numbering).
 //!
 //! The model is independent of the crate: it keeps its own item table,
 //! transition function and cancel bookkeeping, and uses the crate only for
-//! data types. Where FACTS.md leaves a choice open (which refusal a rule
+//! data types. Where PROTOCOL.md leaves a choice open (which refusal a rule
 //! uses, the order of the checks within one report, what a strict host does
-//! with a report it refuses) the model follows the choice `session.rs`
+//! with a report it refuses) the model follows the choice `src/sync_mgr/session/`
 //! documents:
 //!
 //! - a call is checked in this order: §G.2 #17, §G.2 #15, then for the item
@@ -39,7 +39,7 @@
 //! - the host finishes every unfinished item: `Stopped` when it was
 //!   cancelled (or everything was), `Failed` otherwise.
 //!
-//! Where FACTS.md does decide, the model follows FACTS.md:
+//! Where PROTOCOL.md does decide, the model follows PROTOCOL.md:
 //!
 //! - §G.3 #20 / #23 / #25: an item is "started" (no longer new) by the
 //!   first `Progress` call naming it that the host accepts, a NULL poll
@@ -1004,7 +1004,7 @@ fn after_cancel_all_the_poll_opens_the_new_item_not_the_acknowledgement() {
 /// CANCELALL answer. It does not break #22: no earlier call naming item 0
 /// was answered a cancel, and the CANCELALL this very call gets is not
 /// "earlier" (§G.3 #22: "after CANCELITEM for item X, *later* Progress
-/// calls for X"; session.rs: "#22 applies once this item's own call was
+/// calls for X"; progress.rs: "#22 applies once this item's own call was
 /// answered with a cancel").
 ///
 /// A strict host refuses the unknown item's poll (§G.2 #15), so it answers

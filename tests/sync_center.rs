@@ -1,4 +1,4 @@
-//! The Sync Center host (`SyncCenterSession`) against FACTS.md §G.7: every
+//! The Sync Center host (`SyncCenterSession`) against PROTOCOL.md §G.7: every
 //! rule it enforces, in strict and lenient mode, with the exact answer, the
 //! recorded violation and the resulting item state; the decoders of §G.7
 //! #40 and #49; and a handler that follows the published Sync Center

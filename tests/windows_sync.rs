@@ -1,4 +1,4 @@
-//! The Windows Sync model (`winsync.h`, FACTS.md §C and §G.8 #52–#57):
+//! The Windows Sync model (`winsync.h`, PROTOCOL.md and §G.8 #52–#57):
 //! a [`WindowsSyncSession`] driven through every stage with a recording
 //! [`WindowsSyncCallback`].
 //!

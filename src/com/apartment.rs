@@ -175,7 +175,7 @@ struct Carried<'a> {
     job: &'a mut dyn FnMut(),
 }
 
-thread_local! {
+crate::sync::thread_local! {
     /// The threads whose carried calls this thread is running right now
     /// (nested, innermost last): each is blocked until its call returns.
     static SERVING: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
@@ -279,7 +279,7 @@ pub(crate) struct StaHome {
     thread: u32,
 }
 
-thread_local! {
+crate::sync::thread_local! {
     /// This thread's home, while any import holds it.
     static HOME: RefCell<Weak<StaHome>> = const { RefCell::new(Weak::new()) };
 }

@@ -149,8 +149,10 @@
 #![allow(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-// The modules, lowest first: each imports only from modules above it in
-// this list (and from the crate's core), never from this file.
+// The modules import one another without a circle, and none imports from
+// this file. Lowest first, each importing only from those before it: abi,
+// convert, error, raw, cursor, live, apartment, agile, callback, handler,
+// sync_center, windows_sync, server.
 mod abi;
 mod agile;
 mod apartment;

@@ -395,7 +395,7 @@ pub enum ItemKey {
     /// A SyncMgr item (`REFSYNCMGRITEMID`).
     Guid(ItemId),
     /// A Sync Center item (`LPCWSTR pszItemID`).
-    Text(crate::sync_center::SyncCenterItemId),
+    Text(crate::core::text_id::SyncCenterItemId),
 }
 
 impl From<ItemId> for ItemKey {
@@ -404,8 +404,8 @@ impl From<ItemId> for ItemKey {
     }
 }
 
-impl From<crate::sync_center::SyncCenterItemId> for ItemKey {
-    fn from(id: crate::sync_center::SyncCenterItemId) -> Self {
+impl From<crate::core::text_id::SyncCenterItemId> for ItemKey {
+    fn from(id: crate::core::text_id::SyncCenterItemId) -> Self {
         Self::Text(id)
     }
 }

@@ -11,7 +11,7 @@
 //! | `progress.rs` | [`SyncMgrProgress`]: `SYNCMGRPROGRESSITEM` |
 //! | `callback.rs` | [`SyncCallback`]: the host side |
 //! | `handler.rs` | [`SyncHandler`]: the handler side |
-//! | `reporter.rs` | [`ProgressReporter`]: the handler's checked way to report |
+//! | `reporter/` | [`ProgressReporter`]: the handler's checked way to report, and its errors |
 //! | `session/` | [`Session`]: the checking host for one handler |
 //! | `host.rs` | [`Host`]: many sessions, one modeless grant |
 //! | `events.rs` | [`SessionEvent`]: the transitions a session pushes |

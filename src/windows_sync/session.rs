@@ -108,11 +108,12 @@ pub enum WindowsSyncOutcome {
     /// `OnFullEnumerationNeeded` answered `SFEA_ABORT` (or nothing): the
     /// session ended as if cancelled.
     EnumerationAborted(SessionStatistics),
-    /// `run` was called on a session that had already run: the caller's
-    /// mistake, not a cancel. Nothing happened; the first run's totals.
+    /// `run` was called on a session that had already run (or is running):
+    /// the caller's mistake, not a cancel. Nothing happened; the totals so
+    /// far.
     AlreadyRan(SessionStatistics),
-    /// A callback method failed: the session aborted with that code (§G.8
-    /// #57, this crate's policy).
+    /// A callback method failed: the session aborted with that code
+    /// ([§G.8 #57](crate::protocol#rule-57), this crate's policy).
     CallbackFailed {
         /// The method that failed.
         call: &'static str,

@@ -9,7 +9,7 @@
  *
  * It loads the handler DLL with LoadLibrary, gets its class factory through
  * DllGetClassObject (no registry), and drives the handler through the
- * documented sequence (FACTS.md §E.1) with a callback of its own, counting
+ * documented sequence (PROTOCOL.md) with a callback of its own, counting
  * references on its side. Every check prints "PASS name" or
  * "FAIL name: details"; the last line is "host: N checks, M failed" and the
  * exit code is 1 when any failed.

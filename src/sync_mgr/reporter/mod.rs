@@ -233,7 +233,7 @@ impl ItemTable {
 ///   from then on, [§G.3 #22](crate::protocol#rule-22)), and the call returns
 ///   [`ReportError::Cancelled`], so handler code leaves the item with `?`.
 /// - [`skip`](Self::skip) is what a handler's `set_item_status(item,
-///   Skipped)` calls (§G.2 #18): the item's reporter sees the cancel at its
+///   Skipped)` calls ([§G.2 #18](crate::protocol#rule-18)): the item's reporter sees the cancel at its
 ///   next report and finishes the item with `SKIPPED`.
 ///
 /// # What `is_cancelled` knows
@@ -260,8 +260,8 @@ impl ItemTable {
 /// | call | item not cancelled | item known cancelled (answer, skip or cancel-all) | item finished |
 /// |---|---|---|---|
 /// | [`begin`](Self::begin) | reports `UPDATING`; a cancel answer finishes it with `STOPPED` | `Err(Cancelled)`, no host call | `Err(Finished)`, no host call |
-/// | [`value`](ItemReporter::value), [`max`](ItemReporter::max), [`text`](ItemReporter::text), [`report`](ItemReporter::report), [`poll`](ItemReporter::poll) | reports; a cancel answer finishes it with `STOPPED` | finishes it with `STOPPED` (`SKIPPED` after a skip), `Err(Cancelled)` | `Err(Cancelled)`, no host call |
-/// | [`finish`](ItemReporter::finish)`(terminal)` | reports the status | reports the status | `Err(Cancelled)`, no host call |
+/// | [`value`](ItemReporter::value), [`max`](ItemReporter::max), [`text`](ItemReporter::text), [`report`](ItemReporter::report), [`poll`](ItemReporter::poll) | reports; a cancel answer finishes it with `STOPPED` | finishes it with `STOPPED` (`SKIPPED` after a skip), `Err(Cancelled)` | `Err(Finished)` (`Err(Cancelled)` when a cancel ended it), no host call |
+/// | [`finish`](ItemReporter::finish)`(terminal)` | reports the status | reports the status | `Err(Finished)` (`Err(Cancelled)` when a cancel ended it), no host call |
 ///
 /// An item that was never reported gets no report at all when it turns out
 /// to be cancelled: its first report must not be terminal ([§G.3 #20](crate::protocol#rule-20)), and the
@@ -400,9 +400,12 @@ impl ProgressReporter {
     /// with fresh items, so the handler starts reporting afresh; this
     /// reporter keeps the record of the cycle that ended.
     ///
-    /// The new reporter holds the callback registered now. Later
-    /// `SetProgressCallback` calls go to whichever reporter the handler
-    /// forwards them to, usually the current cycle's.
+    /// The callback registered now moves to the new reporter: this one
+    /// gives it up (without waiting for calls running on it, as
+    /// [`set_callback_nonblocking`](Self::set_callback_nonblocking)), so a
+    /// worker still holding the old reporter can no longer report, and a
+    /// later `SetProgressCallback(NULL)` forwarded to the new reporter
+    /// leaves no reference behind ([§G.1 #6](crate::protocol#rule-6)).
     ///
     /// ```
     /// use std::sync::Arc;
@@ -426,12 +429,14 @@ impl ProgressReporter {
     /// let retry = first.new_cycle();
     /// assert!(!retry.is_all_cancelled());
     /// assert!(retry.slot().get().is_some(), "same host callback");
+    /// assert!(first.slot().get().is_none(), "the old cycle gave it up");
     /// ```
     #[must_use]
     pub fn new_cycle(&self) -> Self {
         let next = Self::new();
         if let Some(callback) = self.slot.get() {
             next.slot.set(Some(callback));
+            self.slot.set_nonblocking(None);
         }
         next
     }

@@ -21,6 +21,9 @@ pub struct Driver {
     pub(super) session: Session,
     pub(super) handler: Arc<dyn SyncHandler>,
     pub(super) endpoint: Option<Arc<Endpoint>>,
+    /// True once this driver's `initialize` claimed the session (moved it
+    /// out of `Created`): only the owner drives and releases it.
+    pub(super) owns: bool,
     pub(super) released: bool,
 }
 
@@ -49,18 +52,28 @@ impl Driver {
     /// the session was already initialized
     /// ([`SessionError::WrongPhase`]), or the configuration is invalid
     /// ([`SessionConfig::validate`](crate::SessionConfig::validate)).
+    ///
+    /// A refused call changes nothing: the session, and any other driver
+    /// that owns it, carry on as before.
     pub fn initialize(&mut self) -> Result<Vec<SyncItem>, SessionOutcome> {
         let config = self.session.config().clone();
-        let phase = self.session.phase();
-        if phase != SessionPhase::Created {
-            return Err(SessionOutcome::Misuse(SessionError::WrongPhase {
-                call: "initialize",
-                expected: "Created",
-                actual: phase,
-            }));
-        }
         config.validate().map_err(SessionOutcome::Misuse)?;
-        self.set_phase(SessionPhase::Initializing);
+        // Check and claim in one step, so that of two drivers (or two
+        // calls) exactly one proceeds.
+        self.session.update(|st, events| {
+            let phase = st.phase();
+            if phase != SessionPhase::Created {
+                return Err(SessionOutcome::Misuse(SessionError::WrongPhase {
+                    call: "initialize",
+                    expected: "Created",
+                    actual: phase,
+                }));
+            }
+            Session::set_phase(st, events, SessionPhase::Initializing);
+            Ok(())
+        })?;
+        self.owns = true;
+        *self.session.shared.handler.lock() = Some(self.handler.clone());
         let failed = |call, error| SessionOutcome::HandlerFailed { call, error };
         match self
             .handler
@@ -338,6 +351,12 @@ impl Driver {
     /// [§G.4 #29](crate::protocol#rule-29) violation if it still holds the modeless grant. Idempotent.
     pub fn release(&mut self) {
         if std::mem::replace(&mut self.released, true) {
+            return;
+        }
+        // A driver whose `initialize` was refused never owned the session:
+        // it leaves alone the one that does. A session nobody claimed is
+        // released as before.
+        if !self.owns && self.session.phase() != SessionPhase::Created {
             return;
         }
         if let Some(endpoint) = self.endpoint.take() {

@@ -18,8 +18,10 @@
 //!   writer sets the bit with a compare-and-swap ([`ItemRef::lock`]), works
 //!   on a decoded copy ([`ItemBits`]) and stores both words back, `progress`
 //!   first, clearing the bit with the store of `flags` (release). The bit is
-//!   held for a few instructions: never across a call into user code, a
-//!   lock, or an allocation that could block.
+//!   never held across a call into user code or a lock acquisition. On the
+//!   lock-free path it is held for a few instructions; the locked path
+//!   (rare: a text, a cancel, a violation) may format and record while it
+//!   holds it, and lock-free reports on that one item wait meanwhile.
 //! - A reader without the bit ([`ItemRef::read`], for snapshots) loads
 //!   `flags`, then `progress`, and so never sees `HAS_VALUE` or `HAS_MAX`
 //!   before the number they announce.

@@ -10,9 +10,11 @@
 //! session's `gate` word (progress window open, no cancel-all), finds its
 //! item in an index that does not change during the cycle, and updates the
 //! item's two atomic words under the item's own `BUSY` bit (see
-//! [`items`](self::items)). Everything else — a first report after
-//! cancel-all, a cancelled or skipped item, a text, any violation, every
-//! other callback and every user request — takes the session's lock, as
+//! [`items`](self::items)). Everything else — a report after cancel-all, on
+//! a cancelled item or one whose skip was delivered, on a finished item, a
+//! text, any violation, every other callback and every user request — takes
+//! the session's lock (a skip still queued does not change the item's
+//! reports, §G.2 #18), as
 //! does the lock-free path's fallback (which then checks the report from
 //! scratch: the lock-free path changes nothing when it gives up).
 //!
@@ -231,11 +233,11 @@ impl Session {
     /// ends its cycle as for any failing handler and still releases it.
     pub fn drive(&self, handler: Arc<dyn SyncHandler>) -> Driver {
         let handler: Arc<dyn SyncHandler> = Arc::new(PanicGuard::new(handler));
-        *self.shared.handler.lock() = Some(handler.clone());
         Driver {
             session: self.clone(),
             handler,
             endpoint: None,
+            owns: false,
             released: false,
         }
     }

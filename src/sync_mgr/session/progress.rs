@@ -439,8 +439,9 @@ impl Session {
     }
 
     /// Finish every item of the synchronize set the handler left unfinished:
-    /// `Skipped` when the user skipped it, `Stopped` when it was cancelled,
-    /// `Failed` otherwise.
+    /// `Skipped` when the user skipped it before the handler opened it,
+    /// `Stopped` when it was cancelled or skipped while open, `Failed`
+    /// otherwise.
     pub(super) fn finalize_items(&self, st: &mut State, events: &mut Vec<SessionEvent>) {
         let cancel_all = st.cancel_all.is_some();
         for item in self.shared.items.iter() {
@@ -455,9 +456,9 @@ impl Session {
             if bits.phase.is_terminal() {
                 continue;
             }
-            let next = if bits.skipped {
+            let next = if bits.skipped && !bits.opened {
                 ItemPhase::Skipped
-            } else if cancel_all || bits.cancelled {
+            } else if cancel_all || bits.cancelled || bits.skipped {
                 ItemPhase::Stopped
             } else {
                 ItemPhase::Failed
