@@ -172,10 +172,16 @@ pub use error::{ApartmentProblem, ComError};
 pub use handler::{ComHandler, export_handler};
 pub use live::{ServerLock, dll_can_unload_now, live_objects};
 pub use raw::MAX_TEXT_UNITS;
+pub use server::{
+    ClassKind, ServerClass, class_factory, dll_get_class_object, dll_get_server_class_object,
+    server_class_factory,
+};
 #[doc(hidden)]
-pub use server::dll_get_class_object_lazy;
-pub use server::{class_factory, dll_get_class_object};
-pub use sync_center::{ComSessionObject, ComSyncCenterCallback, export_sync_center_callback};
+pub use server::{dll_get_class_object_lazy, dll_get_server_class_object_lazy};
+pub use sync_center::{
+    ComSessionObject, ComSyncCenterCallback, ComSyncCenterHandler, export_sync_center_callback,
+    export_sync_center_handler,
+};
 pub use windows_sync::{ComWindowsSyncCallback, export_windows_sync_callback};
 
 /// The `windows` crate's Windows Sync interface types this module produces
@@ -183,7 +189,8 @@ pub use windows_sync::{ComWindowsSyncCallback, export_windows_sync_callback};
 pub use windows::Win32::System::WindowsSync::{ISyncCallback, ISyncCallback2};
 /// The `windows` crate's interface types this module produces and accepts.
 pub use windows::Win32::UI::Shell::{
-    ISyncMgrEnumItems, ISyncMgrSyncCallback, ISyncMgrSynchronize, ISyncMgrSynchronizeCallback,
+    ISyncMgrEnumItems, ISyncMgrHandler, ISyncMgrSyncCallback, ISyncMgrSynchronize,
+    ISyncMgrSynchronizeCallback,
 };
 /// The raw COM types of the exported DLL entry points.
 pub use windows_core::{GUID, HRESULT};
@@ -196,6 +203,7 @@ const _: () = {
     assert_send_sync::<ComError>();
     assert_send_sync::<ComSyncCenterCallback>();
     assert_send_sync::<ComSessionObject>();
+    assert_send_sync::<ComSyncCenterHandler>();
     assert_send_sync::<ComWindowsSyncCallback>();
     assert_send_sync::<ServerLock>();
 };
