@@ -98,6 +98,7 @@ cp "$deps/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/bcryptprim
 build_c "$deps/mobsync_host.exe" -municode tests/c/mobsync_host.c -lole32 -luuid -luser32
 build_c "$deps/c_handler.dll" -shared tests/c/c_handler.c -lole32 -luuid
 build_c "$deps/sync_center_host.exe" -municode tests/c/sync_center_host.c -lole32 -luuid -luser32
+build_c "$deps/sc_handler.dll" -shared tests/c/sc_handler.c -lole32 -luuid -luser32
 
 step "cargo test --target $TARGET --features com (runner: wine)"
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine
