@@ -9,10 +9,14 @@
 //! ```
 //!
 //! which gives `target/x86_64-pc-windows-gnu/debug/examples/sync_center_dll.dll`,
-//! exporting `DllGetClassObject` and `DllCanUnloadNow` for the class
-//! `{5C1E9A51-2B6F-4E0D-9D3A-7F21C4B8E6A3}`. `scripts/test-windows.sh`
-//! loads it from a C Sync Center host (`tests/c/sync_center_host.c`), in
-//! the multithreaded apartment and in a pumping single-threaded one.
+//! exporting `DllGetClassObject`, `DllCanUnloadNow`, `DllRegisterServer` and
+//! `DllUnregisterServer` for two classes: the Sync Center handler
+//! `{5C1E9A51-2B6F-4E0D-9D3A-7F21C4B8E6A3}`, and the same albums as a
+//! SyncMgr handler `{5C1E9A52-2B6F-4E0D-9D3A-7F21C4B8E6A3}` (through
+//! [`syncmgr::SyncCenterAsSyncMgr`]). `scripts/test-windows.sh` loads it from a C
+//! Sync Center host (`tests/c/sync_center_host.c`), in the multithreaded
+//! apartment and in a pumping single-threaded one, and registers and
+//! unregisters it with `regsvr32`.
 //!
 //! The handler is portable code against [`SyncCenterHandler`]; the COM
 //! objects (`ISyncMgrHandler`, `ISyncMgrHandlerInfo`, the item container,
@@ -42,17 +46,20 @@ mod albums {
         SyncCenterHandler, SyncCenterHandlerInfo, SyncCenterItem, SyncCenterItemId,
         SyncCenterProgress,
     };
-    use syncmgr::{Guid, HandlerError, WindowHandle};
+    use syncmgr::{Guid, HandlerError, SyncCenterAsSyncMgr, SyncHandler, WindowHandle};
 
-    /// The class this DLL serves.
+    /// The Sync Center class this DLL serves.
     pub const CLSID: Guid = Guid::from_u128(0x5C1E9A51_2B6F_4E0D_9D3A_7F21C4B8E6A3);
 
+    /// The same albums as a SyncMgr (`ISyncMgrSynchronize`) handler, for
+    /// hosts of the older generation, through [`SyncCenterAsSyncMgr`].
+    pub const SYNC_MGR_CLSID: Guid = Guid::from_u128(0x5C1E9A52_2B6F_4E0D_9D3A_7F21C4B8E6A3);
+
     /// The classes of this DLL.
-    pub const CLASSES: &[ServerClass] = &[ServerClass::sync_center(
-        CLSID,
-        "syncmgr example Sync Center handler",
-        make,
-    )];
+    pub const CLASSES: &[ServerClass] = &[
+        ServerClass::sync_center(CLSID, "syncmgr example Sync Center handler", make),
+        ServerClass::sync_mgr(SYNC_MGR_CLSID, "syncmgr example albums", make_sync_mgr),
+    ];
 
     /// Steps per album.
     const STEPS: u32 = 3;
@@ -69,6 +76,10 @@ mod albums {
 
     fn make() -> Arc<dyn SyncCenterHandler> {
         Arc::new(Albums)
+    }
+
+    fn make_sync_mgr() -> Arc<dyn SyncHandler> {
+        Arc::new(SyncCenterAsSyncMgr::new(make()))
     }
 
     impl Albums {

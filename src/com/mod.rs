@@ -8,10 +8,14 @@
 //! | export a handler | any [`SyncHandler`](crate::SyncHandler) | `ISyncMgrSynchronize` + `ISyncMgrEnumItems` | [`export_handler`] |
 //! | import a handler | [`ComHandler`] (a `SyncHandler`) | any `ISyncMgrSynchronize` | [`ComHandler::new`] |
 //! | in-process server | a handler DLL | `DllGetClassObject`, `DllCanUnloadNow`, `IClassFactory` | [`export_handler_dll!`](crate::export_handler_dll) |
+//! | export a Sync Center handler | any [`SyncCenterHandler`](crate::sync_center::SyncCenterHandler) | `ISyncMgrHandler`, `ISyncMgrHandlerInfo`, `ISyncMgrSyncItemContainer`, `IEnumSyncMgrSyncItems`, `ISyncMgrSyncItem`, `ISyncMgrSyncItemInfo` | [`export_sync_center_handler`] |
+//! | import a Sync Center handler | [`ComSyncCenterHandler`] (a `SyncCenterHandler`) | any `ISyncMgrHandler`, given an exported `ISyncMgrSessionCreator` | [`ComSyncCenterHandler::new`] |
+//! | a server of several classes | a DLL of SyncMgr and Sync Center handlers | the above, `DllRegisterServer`, `DllUnregisterServer` | [`export_com_server!`](crate::export_com_server), [`ServerClass`], [`register_server`] |
 //!
 //! So a Rust handler can sit in front of Windows as an in-process COM
-//! server, and a [`Session`](crate::Session) can drive an existing Windows
-//! handler and check it against every rule.
+//! server, and a [`Session`](crate::Session) (or a
+//! [`SyncCenterSession`](crate::sync_center::SyncCenterSession)) can drive an
+//! existing Windows handler and check it against every rule.
 //!
 //! # Success codes are never folded
 //!
@@ -161,6 +165,7 @@ mod error;
 mod handler;
 mod live;
 mod raw;
+mod register;
 mod server;
 mod sync_center;
 mod windows_sync;
@@ -172,6 +177,9 @@ pub use error::{ApartmentProblem, ComError};
 pub use handler::{ComHandler, export_handler};
 pub use live::{ServerLock, dll_can_unload_now, live_objects};
 pub use raw::MAX_TEXT_UNITS;
+pub use register::{SYNC_MGR_HANDLERS_KEY, register_server, unregister_server};
+#[doc(hidden)]
+pub use register::{register_server_lazy, unregister_server_lazy};
 pub use server::{
     ClassKind, ServerClass, class_factory, dll_get_class_object, dll_get_server_class_object,
     server_class_factory,

@@ -344,8 +344,8 @@ macro_rules! export_handler_dll {
 }
 
 /// Export the entry points of a `cdylib` that serves several handler
-/// classes, of either generation: `DllGetClassObject` and
-/// `DllCanUnloadNow`.
+/// classes, of either generation: `DllGetClassObject`, `DllCanUnloadNow`,
+/// `DllRegisterServer` and `DllUnregisterServer`.
 ///
 /// ```ignore
 /// use syncmgr::com::ServerClass;
@@ -359,8 +359,12 @@ macro_rules! export_handler_dll {
 /// ```
 ///
 /// `DllGetClassObject` is [`dll_get_server_class_object`]; the classes are
-/// evaluated on each call, inside its panic guard. The expansion is `unsafe` code (`#[unsafe(no_mangle)]`), so the calling
-/// crate must not forbid it.
+/// evaluated on each call, inside its panic guard. `DllRegisterServer` and
+/// `DllUnregisterServer` are [`register_server`](super::register_server)
+/// and [`unregister_server`](super::unregister_server) for this DLL (the
+/// keys they write, and where the locations come from, are in their
+/// docs). The expansion is `unsafe` code (`#[unsafe(no_mangle)]`), so the
+/// calling crate must not forbid it.
 #[macro_export]
 macro_rules! export_com_server {
     (classes: $classes:expr $(,)?) => {
@@ -391,6 +395,21 @@ macro_rules! export_com_server {
         #[unsafe(no_mangle)]
         pub extern "system" fn DllCanUnloadNow() -> $crate::com::HRESULT {
             $crate::com::dll_can_unload_now()
+        }
+
+        /// `DllRegisterServer`: write this DLL's classes to the registry.
+        #[unsafe(no_mangle)]
+        pub extern "system" fn DllRegisterServer() -> $crate::com::HRESULT {
+            $crate::com::register_server_lazy(
+                || -> &[$crate::com::ServerClass] { $classes },
+                DllRegisterServer as *const ::core::ffi::c_void,
+            )
+        }
+
+        /// `DllUnregisterServer`: remove this DLL's classes from the registry.
+        #[unsafe(no_mangle)]
+        pub extern "system" fn DllUnregisterServer() -> $crate::com::HRESULT {
+            $crate::com::unregister_server_lazy(|| -> &[$crate::com::ServerClass] { $classes })
         }
     };
 }
