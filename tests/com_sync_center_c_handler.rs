@@ -92,11 +92,21 @@ fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A new C handler (`misbehave` breaks §G.7 on purpose).
-fn c_handler(misbehave: bool) -> ISyncMgrHandler {
+/// How the C handler behaves (`sc_handler_create`'s `misbehave`).
+#[derive(Clone, Copy)]
+enum Behaviour {
+    Good = 0,
+    /// Breaks §G.7 on purpose.
+    BreaksRules = 1,
+    /// Hands out strings over the documented limits.
+    OverLong = 2,
+}
+
+/// A new C handler.
+fn c_handler(behaviour: Behaviour) -> ISyncMgrHandler {
     let mut raw = std::ptr::null_mut();
     // SAFETY: an out pointer.
-    let code = unsafe { (fixture().create)(i32::from(misbehave), &mut raw) };
+    let code = unsafe { (fixture().create)(behaviour as i32, &mut raw) };
     assert_eq!(code, 0, "sc_handler_create");
     // SAFETY: an owned ISyncMgrHandler reference.
     unsafe { ISyncMgrHandler::from_raw(raw) }
@@ -217,7 +227,7 @@ fn assert_clean(session: &SyncCenterSession) {
 fn a_c_sync_center_handler_in_the_mta_reaches_a_clean_report() {
     let _serial = serial();
     let _mta = Mta::enter().unwrap();
-    let handler = c_handler(false);
+    let handler = c_handler(Behaviour::Good);
     let imported = Arc::new(ComSyncCenterHandler::new(&handler).unwrap());
     let session = drive(Arc::clone(&imported));
     assert_clean(&session);
@@ -236,7 +246,7 @@ fn a_c_sync_center_handler_in_the_mta_reaches_a_clean_report() {
 fn a_misbehaving_c_handler_is_reported_by_rule() {
     let _serial = serial();
     let _mta = Mta::enter().unwrap();
-    let handler = c_handler(true);
+    let handler = c_handler(Behaviour::BreaksRules);
     let imported = Arc::new(ComSyncCenterHandler::new(&handler).unwrap());
     let session = SyncCenterSession::new(Mode::Strict);
     let driver = CancelOne {
@@ -272,7 +282,7 @@ fn a_plain_c_handler_in_an_sta_is_driven_from_another_thread() {
             unsafe { CoInitializeEx(None, COINIT_APARTMENTTHREADED) }.0,
             0
         );
-        let handler = c_handler(false);
+        let handler = c_handler(Behaviour::Good);
         let imported = Arc::new(
             ComSyncCenterHandler::new(&handler).expect("an ordinary handler is imported in an STA"),
         );
@@ -301,4 +311,28 @@ fn a_plain_c_handler_in_an_sta_is_driven_from_another_thread() {
     })
     .join()
     .unwrap();
+}
+
+#[test]
+fn over_long_strings_from_a_c_handler_are_refused_not_cut() {
+    let _serial = serial();
+    let _mta = Mta::enter().unwrap();
+    let handler = c_handler(Behaviour::OverLong);
+    let imported = ComSyncCenterHandler::new(&handler).unwrap();
+    let name = imported.name().unwrap_err();
+    assert!(
+        matches!(name, HandlerError::Unexpected { ref reason } if reason.contains("GetName")),
+        "a 200-unit name: {name:?}"
+    );
+    let items = imported.items().unwrap_err();
+    assert!(
+        matches!(items, HandlerError::Unexpected { ref reason } if reason.contains("GetItemID")),
+        "a 70-unit id: {items:?}"
+    );
+    drop((imported, handler));
+    assert_eq!(
+        can_unload(),
+        HResult::S_OK,
+        "every string and object was released"
+    );
 }

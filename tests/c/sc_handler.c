@@ -15,9 +15,12 @@
  * each item the maximum first, each step with the cancel request read
  * after every report and a CanContinue poll, CANCELED (with a NULL
  * pnCancelRequest, which the IDL allows) to acknowledge a cancel, and every
- * item left acknowledged after a cancel-all. With `misbehave` it breaks
+ * item left acknowledged after a cancel-all. With `misbehave` 1 it breaks
  * §G.7 on purpose: it reports UPDATING after SUCCEEDED for its first item
- * and leaves its last item without a terminal status.
+ * and leaves its last item without a terminal status. With `misbehave` 2
+ * it hands out strings over the documented limits: a 200-unit name
+ * (MAX_SYNCMGR_NAME is 128 with the NUL) and a 70-unit id for its first
+ * item (MAX_SYNCMGR_ID is 64).
  */
 #include "sync_center.h"
 
@@ -46,6 +49,21 @@ static HRESULT dup_string(const WCHAR *text, LPWSTR *out)
 #define N_ITEMS 3
 static const WCHAR *const item_ids[N_ITEMS] = {L"alpha", L"beta", L"gamma"};
 static const WCHAR *const item_names[N_ITEMS] = {L"Alpha", L"Beta", L"Gamma"};
+static int over_long; /* misbehave 2: strings over the limits */
+
+/* `n` copies of `c` in a CoTaskMemAlloc-ed string. */
+static HRESULT long_string(unsigned n, WCHAR c, LPWSTR *out)
+{
+    if (!out)
+        return E_POINTER;
+    *out = CoTaskMemAlloc((n + 1) * sizeof(WCHAR));
+    if (!*out)
+        return E_OUTOFMEMORY;
+    for (unsigned i = 0; i < n; i++)
+        (*out)[i] = c;
+    (*out)[n] = 0;
+    return S_OK;
+}
 #define STEPS 4
 
 /* ---- an item ---- */
@@ -91,7 +109,13 @@ static ULONG item_release(sc_item *it)
 static HRESULT STDMETHODCALLTYPE it_QueryInterface(ISyncMgrSyncItem *p, REFIID r, void **v) { return item_qi(item_from(p), r, v); }
 static ULONG STDMETHODCALLTYPE it_AddRef(ISyncMgrSyncItem *p) { on_thread(); return InterlockedIncrement(&item_from(p)->refs); }
 static ULONG STDMETHODCALLTYPE it_Release(ISyncMgrSyncItem *p) { return item_release(item_from(p)); }
-static HRESULT STDMETHODCALLTYPE it_GetItemID(ISyncMgrSyncItem *p, LPWSTR *out) { on_thread(); return dup_string(item_ids[item_from(p)->index], out); }
+static HRESULT STDMETHODCALLTYPE it_GetItemID(ISyncMgrSyncItem *p, LPWSTR *out)
+{
+    on_thread();
+    if (over_long && item_from(p)->index == 0)
+        return long_string(70, L'i', out);
+    return dup_string(item_ids[item_from(p)->index], out);
+}
 static HRESULT STDMETHODCALLTYPE it_GetName(ISyncMgrSyncItem *p, LPWSTR *out) { on_thread(); return dup_string(item_names[item_from(p)->index], out); }
 static HRESULT STDMETHODCALLTYPE it_GetItemInfo(ISyncMgrSyncItem *p, ISyncMgrSyncItemInfo **out) { return item_qi(item_from(p), &IID_ISyncMgrSyncItemInfo, (void **)out); }
 static HRESULT STDMETHODCALLTYPE it_GetObject(ISyncMgrSyncItem *p, REFGUID o, REFIID r, void **out)
@@ -313,7 +337,14 @@ static ULONG h_release(sc_handler *h)
 static HRESULT STDMETHODCALLTYPE h_QueryInterface(ISyncMgrHandler *p, REFIID r, void **v) { return h_qi(h_from(p), r, v); }
 static ULONG STDMETHODCALLTYPE h_AddRef(ISyncMgrHandler *p) { on_thread(); return InterlockedIncrement(&h_from(p)->refs); }
 static ULONG STDMETHODCALLTYPE h_Release(ISyncMgrHandler *p) { return h_release(h_from(p)); }
-static HRESULT STDMETHODCALLTYPE h_GetName(ISyncMgrHandler *p, LPWSTR *out) { (void)p; on_thread(); return dup_string(L"C Sync Center handler", out); }
+static HRESULT STDMETHODCALLTYPE h_GetName(ISyncMgrHandler *p, LPWSTR *out)
+{
+    (void)p;
+    on_thread();
+    if (over_long)
+        return long_string(200, L'n', out);
+    return dup_string(L"C Sync Center handler", out);
+}
 static HRESULT STDMETHODCALLTYPE h_GetHandlerInfo(ISyncMgrHandler *p, ISyncMgrHandlerInfo **out) { return h_qi(h_from(p), &IID_ISyncMgrHandlerInfo, (void **)out); }
 static HRESULT STDMETHODCALLTYPE h_GetObject(ISyncMgrHandler *p, REFGUID o, REFIID r, void **out)
 {
@@ -494,7 +525,8 @@ __declspec(dllexport) HRESULT sc_handler_create(int misbehave, ISyncMgrHandler *
     h->info.lpVtbl = &handler_info_vtbl;
     h->container.lpVtbl = &container_vtbl;
     h->refs = 1;
-    h->misbehave = misbehave;
+    h->misbehave = misbehave == 1;
+    over_long = misbehave == 2;
     home_thread = GetCurrentThreadId();
     wrong_thread = 0;
     InterlockedIncrement(&live_objects);
