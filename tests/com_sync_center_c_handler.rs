@@ -27,6 +27,7 @@ type Create = unsafe extern "C" fn(i32, *mut *mut c_void) -> i32;
 type Count = unsafe extern "C" fn(*mut c_void) -> i32;
 type WrongThread = unsafe extern "C" fn() -> i32;
 type CanUnload = unsafe extern "system" fn() -> i32;
+type CreatorEdge = unsafe extern "C" fn(*mut [i32; 5]);
 
 #[link(name = "kernel32")]
 unsafe extern "system" {
@@ -41,6 +42,7 @@ struct Fixture {
     sessions: Count,
     wrong_thread: WrongThread,
     can_unload: CanUnload,
+    creator_edge: CreatorEdge,
 }
 
 fn fixture() -> &'static Fixture {
@@ -80,6 +82,9 @@ fn fixture() -> &'static Fixture {
                 )),
                 can_unload: std::mem::transmute::<*mut c_void, CanUnload>(symbol(
                     b"DllCanUnloadNow\0",
+                )),
+                creator_edge: std::mem::transmute::<*mut c_void, CreatorEdge>(symbol(
+                    b"sc_creator_edge\0",
                 )),
             }
         }
@@ -236,6 +241,20 @@ fn a_c_sync_center_handler_in_the_mta_reaches_a_clean_report() {
         Some("C Sync Center handler")
     );
     assert_eq!(sessions(&handler), 1, "one CreateSession");
+    let mut edge = [0; 5];
+    // SAFETY: room for the five answers.
+    unsafe { (fixture().creator_edge)(&mut edge) };
+    assert_eq!(
+        edge.map(HResult),
+        [
+            HResult::E_POINTER,    // NULL ppCallback
+            HResult::E_POINTER,    // NULL handler id
+            HResult::E_POINTER,    // NULL id array with an item
+            HResult::E_INVALIDARG, // an id over MAX_SYNCMGR_ID
+            HResult::S_OK,         // *ppCallback was cleared
+        ],
+        "the exported ISyncMgrSessionCreator's edge"
+    );
     drop(imported);
     assert_eq!(refs(&handler), 1, "back to the baseline");
     drop(handler);

@@ -20,7 +20,9 @@ use super::{
 /// `ISyncMgrSessionCreator` it is given (`CreateSession(handler, items)`);
 /// here the host has already created that session for exactly the items it
 /// passes and hands over its [`SyncCenterCallback`], which is what
-/// `CreateSession` would return. The items a handler offers
+/// `CreateSession` would return (with the `com` feature on Windows, the
+/// exported `ISyncMgrHandler` calls `CreateSession` and passes on the
+/// callback it returns). The items a handler offers
 /// (`IEnumSyncMgrSyncItems`) are [`items`](Self::items).
 ///
 /// Only `name` and `synchronize` are required. The other methods have

@@ -50,6 +50,10 @@ static HRESULT dup_string(const WCHAR *text, LPWSTR *out)
 static const WCHAR *const item_ids[N_ITEMS] = {L"alpha", L"beta", L"gamma"};
 static const WCHAR *const item_names[N_ITEMS] = {L"Alpha", L"Beta", L"Gamma"};
 static int over_long; /* misbehave 2: strings over the limits */
+/* What the session creator answered to bad arguments, in the order of
+ * h_Synchronize: NULL ppCallback, NULL handler id, NULL id array with an
+ * item, an over-long id; then S_OK if the out pointer was cleared. */
+static HRESULT edge_answers[5];
 
 /* `n` copies of `c` in a CoTaskMemAlloc-ed string. */
 static HRESULT long_string(unsigned n, WCHAR c, LPWSTR *out)
@@ -394,6 +398,18 @@ static HRESULT STDMETHODCALLTYPE h_Synchronize(ISyncMgrHandler *p, LPCWSTR *ids,
         return E_POINTER;
     if (count && !ids)
         return E_POINTER;
+    {
+        /* The session creator's edge first: each answer is recorded. */
+        static const WCHAR *long_id =
+            L"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+        LPCWSTR bad[1] = {long_id};
+        ISyncMgrSyncCallback *none = (ISyncMgrSyncCallback *)1;
+        edge_answers[0] = SC(creator, CreateSession, L"{C0FFEE00-0000-4000-8000-00000000005C}", ids, count, NULL);
+        edge_answers[1] = SC(creator, CreateSession, NULL, ids, count, &none);
+        edge_answers[2] = SC(creator, CreateSession, L"{C0FFEE00-0000-4000-8000-00000000005C}", NULL, 1, &none);
+        edge_answers[3] = SC(creator, CreateSession, L"{C0FFEE00-0000-4000-8000-00000000005C}", bad, 1, &none);
+        edge_answers[4] = none == NULL ? S_OK : E_FAIL; /* the out pointer was cleared */
+    }
     h->sessions++;
     h->create_session_hr = SC(creator, CreateSession, L"{C0FFEE00-0000-4000-8000-00000000005C}", ids, count, &cb);
     if (FAILED(h->create_session_hr) || !cb)
@@ -537,6 +553,7 @@ __declspec(dllexport) HRESULT sc_handler_create(int misbehave, ISyncMgrHandler *
 /* The handler's own count, read without calling it. */
 __declspec(dllexport) LONG sc_handler_refs(ISyncMgrHandler *p) { return h_from(p)->refs; }
 __declspec(dllexport) LONG sc_handler_sessions(ISyncMgrHandler *p) { return h_from(p)->sessions; }
+__declspec(dllexport) void sc_creator_edge(HRESULT out[5]) { memcpy(out, edge_answers, sizeof edge_answers); }
 /* Calls entered on a thread other than the one that made the last handler. */
 __declspec(dllexport) LONG sc_wrong_thread(void) { return wrong_thread; }
 
