@@ -552,3 +552,46 @@ fn an_over_long_name_is_refused_not_cut() {
         Err(HandlerError::InvalidArgument { .. })
     ));
 }
+
+/// Keeps its callback, then panics inside `Synchronize`.
+struct Panics(Mutex<Option<Arc<dyn SyncCenterCallback>>>);
+
+impl SyncCenterHandler for Panics {
+    fn name(&self) -> Result<String, HandlerError> {
+        Ok("panics".into())
+    }
+
+    fn synchronize(
+        &self,
+        _: &[SyncCenterItemId],
+        _: WindowHandle,
+        callback: Arc<dyn SyncCenterCallback>,
+    ) -> Result<(), HandlerError> {
+        *self.0.lock().unwrap() = Some(callback);
+        panic!("the handler panics inside Synchronize");
+    }
+}
+
+#[test]
+fn a_panic_in_synchronize_answers_e_unexpected_and_revokes_the_callback() {
+    let _mta = Mta::enter().unwrap();
+    let panics = Arc::new(Panics(Mutex::new(None)));
+    let exported = export_sync_center_handler(CLSID, panics.clone());
+    let imported = ComSyncCenterHandler::new(&exported).unwrap();
+    let session = SyncCenterSession::new(Mode::Strict);
+    let outcome = session.run(Arc::new(imported), &ids()).unwrap();
+    assert!(
+        matches!(
+            outcome,
+            SyncCenterOutcome::HandlerFailed(HandlerError::Unexpected { .. })
+        ),
+        "{outcome:?}"
+    );
+    let kept = panics
+        .0
+        .lock()
+        .unwrap()
+        .take()
+        .expect("the handler kept it");
+    assert_eq!(kept.report_manual_sync(), Err(CallbackError::NoCallback));
+}

@@ -335,10 +335,11 @@ impl ISyncMgrHandlerAbi_Impl for SyncCenterHandlerObject_Impl {
                 });
             };
             let callback = create_session(creator, &self.id, &raw_ids)?;
-            let view = Arc::new(Revocable::new(callback));
+            // Revoked when Synchronize ends, by a return or a panic.
+            let view = RevokeOnDrop(Arc::new(Revocable::new(callback)));
             let owner = WindowHandle(owner.0 as isize);
-            let result = handler.synchronize(&ids, owner, view.clone());
-            view.revoke();
+            let result = handler.synchronize(&ids, owner, view.0.clone());
+            drop(view);
             Ok(done(result))
         })
     }
@@ -540,6 +541,15 @@ impl ISyncMgrSyncItemContainerAbi_Impl for SyncCenterHandlerObject_Impl {
                 })
             }
         })
+    }
+}
+
+/// Revokes its view when dropped.
+struct RevokeOnDrop(Arc<Revocable>);
+
+impl Drop for RevokeOnDrop {
+    fn drop(&mut self) {
+        self.0.revoke();
     }
 }
 
