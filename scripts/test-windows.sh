@@ -82,7 +82,7 @@ out="$CARGO_TARGET_DIR/$TARGET/debug"
 deps="$out/deps"
 mkdir -p "$deps" "$out/examples"
 
-step "C fixtures (tests/c) with $CC and the real mobsync.h"
+step "C fixtures (tests/c) with $CC, the real mobsync.h and the SDK's Sync Center interfaces"
 cflags=(-O1 -g -Wall -Wextra -Werror -std=c11)
 build_c() { # output, sources and libraries
     local output=$1
@@ -97,8 +97,10 @@ cp "$deps/bcryptprimitives.dll" "$out/bcryptprimitives.dll"
 cp "$deps/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
 build_c "$deps/mobsync_host.exe" -municode tests/c/mobsync_host.c -lole32 -luuid -luser32
 build_c "$deps/c_handler.dll" -shared tests/c/c_handler.c -lole32 -luuid
+build_c "$deps/sync_center_host.exe" -municode tests/c/sync_center_host.c -lole32 -luuid -luser32
+build_c "$deps/sc_handler.dll" -shared tests/c/sc_handler.c -lole32 -luuid -luser32
 
 step "cargo test --target $TARGET --features com (runner: wine)"
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine
-cargo build --target "$TARGET" --features com --example handler_dll
+cargo build --target "$TARGET" --features com --example handler_dll --example sync_center_dll
 cargo test --target "$TARGET" --features com --no-fail-fast

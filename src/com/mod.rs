@@ -8,10 +8,14 @@
 //! | export a handler | any [`SyncHandler`](crate::SyncHandler) | `ISyncMgrSynchronize` + `ISyncMgrEnumItems` | [`export_handler`] |
 //! | import a handler | [`ComHandler`] (a `SyncHandler`) | any `ISyncMgrSynchronize` | [`ComHandler::new`] |
 //! | in-process server | a handler DLL | `DllGetClassObject`, `DllCanUnloadNow`, `IClassFactory` | [`export_handler_dll!`](crate::export_handler_dll) |
+//! | export a Sync Center handler | any [`SyncCenterHandler`](crate::sync_center::SyncCenterHandler) | `ISyncMgrHandler`, `ISyncMgrHandlerInfo`, `ISyncMgrSyncItemContainer`, `IEnumSyncMgrSyncItems`, `ISyncMgrSyncItem`, `ISyncMgrSyncItemInfo` | [`export_sync_center_handler`] |
+//! | import a Sync Center handler | [`ComSyncCenterHandler`] (a `SyncCenterHandler`) | any `ISyncMgrHandler`, given an exported `ISyncMgrSessionCreator` | [`ComSyncCenterHandler::new`] |
+//! | a server of several classes | a DLL of SyncMgr and Sync Center handlers | the above, `DllRegisterServer`, `DllUnregisterServer` | [`export_com_server!`](crate::export_com_server), [`ServerClass`], [`register_server`] |
 //!
 //! So a Rust handler can sit in front of Windows as an in-process COM
-//! server, and a [`Session`](crate::Session) can drive an existing Windows
-//! handler and check it against every rule.
+//! server, and a [`Session`](crate::Session) (or a
+//! [`SyncCenterSession`](crate::sync_center::SyncCenterSession)) can drive an
+//! existing Windows handler and check it against every rule.
 //!
 //! # Success codes are never folded
 //!
@@ -163,6 +167,7 @@ mod error;
 mod handler;
 mod live;
 mod raw;
+mod register;
 mod server;
 mod sync_center;
 mod windows_sync;
@@ -174,10 +179,19 @@ pub use error::{ApartmentProblem, ComError};
 pub use handler::{ComHandler, export_handler};
 pub use live::{ServerLock, dll_can_unload_now, live_objects};
 pub use raw::MAX_TEXT_UNITS;
+pub use register::{SYNC_MGR_HANDLERS_KEY, register_server, unregister_server};
 #[doc(hidden)]
-pub use server::dll_get_class_object_lazy;
-pub use server::{class_factory, dll_get_class_object};
-pub use sync_center::{ComSessionObject, ComSyncCenterCallback, export_sync_center_callback};
+pub use register::{register_server_lazy, unregister_server_lazy};
+pub use server::{
+    ClassKind, ServerClass, class_factory, dll_get_class_object, dll_get_server_class_object,
+    server_class_factory,
+};
+#[doc(hidden)]
+pub use server::{dll_get_class_object_lazy, dll_get_server_class_object_lazy};
+pub use sync_center::{
+    ComSessionObject, ComSyncCenterCallback, ComSyncCenterHandler, export_sync_center_callback,
+    export_sync_center_handler,
+};
 pub use windows_sync::{ComWindowsSyncCallback, export_windows_sync_callback};
 
 /// The `windows` crate's Windows Sync interface types this module produces
@@ -185,7 +199,8 @@ pub use windows_sync::{ComWindowsSyncCallback, export_windows_sync_callback};
 pub use windows::Win32::System::WindowsSync::{ISyncCallback, ISyncCallback2};
 /// The `windows` crate's interface types this module produces and accepts.
 pub use windows::Win32::UI::Shell::{
-    ISyncMgrEnumItems, ISyncMgrSyncCallback, ISyncMgrSynchronize, ISyncMgrSynchronizeCallback,
+    ISyncMgrEnumItems, ISyncMgrHandler, ISyncMgrSyncCallback, ISyncMgrSynchronize,
+    ISyncMgrSynchronizeCallback,
 };
 /// The raw COM types of the exported DLL entry points.
 pub use windows_core::{GUID, HRESULT};
@@ -198,6 +213,7 @@ const _: () = {
     assert_send_sync::<ComError>();
     assert_send_sync::<ComSyncCenterCallback>();
     assert_send_sync::<ComSessionObject>();
+    assert_send_sync::<ComSyncCenterHandler>();
     assert_send_sync::<ComWindowsSyncCallback>();
     assert_send_sync::<ServerLock>();
 };

@@ -319,7 +319,7 @@ struct StringEnum {
 }
 
 /// `text` with its NUL in `CoTaskMemAlloc` memory (the caller frees it).
-fn co_task_string(text: &[u16]) -> Result<PWSTR, ComError> {
+pub(super) fn co_task_string(text: &[u16]) -> Result<PWSTR, ComError> {
     let bytes = std::mem::size_of_val(text);
     // SAFETY: a plain allocation; checked for NULL below.
     let ptr = unsafe { CoTaskMemAlloc(bytes) }.cast::<u16>();

@@ -17,9 +17,16 @@
 //! What crosses, method by method, is in the docs of the export function.
 
 mod export;
+mod handler_abi;
+mod handler_export;
+mod handler_import;
 mod import;
+mod items;
 
 pub use export::export_sync_center_callback;
+pub(crate) use handler_export::SyncCenterHandlerObject;
+pub use handler_export::export_sync_center_handler;
+pub use handler_import::ComSyncCenterHandler;
 pub use import::{ComSessionObject, ComSyncCenterCallback};
 
 use std::any::Any;
@@ -28,8 +35,8 @@ use std::fmt;
 
 use windows::Win32::System::Com::{CoTaskMemAlloc, CoTaskMemFree, IEnumString, IEnumUnknown};
 use windows::Win32::UI::Shell::{
-    ISyncMgrSyncCallback, SYNCMGR_CANCEL_REQUEST, SYNCMGR_EVENT_FLAGS, SYNCMGR_EVENT_LEVEL,
-    SYNCMGR_PROGRESS_STATUS,
+    ISyncMgrHandler, ISyncMgrSyncCallback, SYNCMGR_CANCEL_REQUEST, SYNCMGR_EVENT_FLAGS,
+    SYNCMGR_EVENT_LEVEL, SYNCMGR_PROGRESS_STATUS,
 };
 use windows_core::{GUID, HRESULT, IUnknown, Interface, PCWSTR, PWSTR, implement};
 
@@ -40,7 +47,7 @@ use self::abi::{
 use super::agile::Agile;
 use super::convert::{from_guid, from_hresult, to_guid, to_hresult};
 use super::cursor::Cursor;
-use super::error::{ComError, QuietDrop, entry};
+use super::error::{ComError, QuietDrop, drop_quietly, entry};
 use super::live::LiveObject;
 use super::raw;
 use crate::sync::Arc;
