@@ -14,7 +14,7 @@
 //! a cancelled item or one whose skip was delivered, on a finished item, a
 //! text, any violation, every other callback and every user request — takes
 //! the session's lock (a skip still queued does not change the item's
-//! reports, §G.2 #18), as
+//! reports, [§G.2 #18](crate::protocol#rule-18)), as
 //! does the lock-free path's fallback (which then checks the report from
 //! scratch: the lock-free path changes nothing when it gives up).
 //!
