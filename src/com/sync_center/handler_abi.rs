@@ -8,7 +8,7 @@
 //! Declared here, as `ISyncMgrSyncCallback` is, because windows-rs's
 //! generated `_Impl` shims write `[out]` pointers without a NULL check and
 //! fold `S_FALSE` (`IsActive`, `IsEnabled`, `IsConnected`, `Next`, `Skip`)
-//! into `Ok(())` (FACTS §B.7).
+//! into `Ok(())` (see the [specification](crate::protocol#sync-center)).
 #![allow(non_snake_case, clippy::missing_safety_doc)]
 
 use std::ffi::c_void;
