@@ -221,6 +221,9 @@ pub mod windows_sync;
 
 // The core, shared by every generation.
 pub use self::core::cancel::{CanContinue, CancelDecision, CancelReason, NotAProgressReply};
+pub use self::core::clock::{Clock, ManualClock, SystemClock};
+pub use self::core::rate::RateEstimator;
+pub use self::core::token::{CancelToken, WaitForCancel};
 pub use self::core::conformance::{ConformanceReport, Mode};
 pub use self::core::decode::DecodeError;
 pub use self::core::error::{CallbackError, FailureCode, HandlerError};
@@ -288,4 +291,7 @@ const _: () = {
     assert_send_sync::<SyncMgrAsSyncCenter>();
     assert_send_sync::<SyncCenterAsSyncMgr>();
     assert_send_sync::<ItemKey>();
+    assert_send_sync::<CancelToken>();
+    assert_send::<WaitForCancel>();
+    assert_send_sync::<ManualClock>();
 };

@@ -6,8 +6,10 @@
 //! Nothing else in `src/` names `std::sync::atomic` or `parking_lot`.
 
 pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard, RwLock};
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-pub(crate) use std::sync::{Arc, OnceLock};
+pub(crate) use std::sync::atomic::{
+    AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+};
+pub(crate) use std::sync::{Arc, OnceLock, Weak};
 pub(crate) use std::thread_local;
 
 /// Keeps `T` on a cache line of its own (128 bytes covers the adjacent-line

@@ -183,6 +183,12 @@ pub enum CancelReason {
     Timeout,
     /// The host is shutting down.
     Shutdown,
+    /// The host answered a cancel to a report: what a handler learns
+    /// through the protocol, which carries no reason.
+    Host,
+    /// The host skipped the item (`SetItemStatus(SKIPPED)`, or
+    /// [`Session::skip_item`](crate::Session::skip_item)).
+    Skipped,
     /// Anything else, in words.
     Other(String),
 }
@@ -193,6 +199,8 @@ impl fmt::Display for CancelReason {
             Self::User => f.write_str("cancelled by the user"),
             Self::Timeout => f.write_str("timed out"),
             Self::Shutdown => f.write_str("host shutting down"),
+            Self::Host => f.write_str("cancelled by the host"),
+            Self::Skipped => f.write_str("skipped"),
             Self::Other(reason) => f.write_str(reason),
         }
     }
