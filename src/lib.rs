@@ -222,8 +222,6 @@ pub mod windows_sync;
 // The core, shared by every generation.
 pub use self::core::cancel::{CanContinue, CancelDecision, CancelReason, NotAProgressReply};
 pub use self::core::clock::{Clock, ManualClock, SystemClock};
-pub use self::core::rate::RateEstimator;
-pub use self::core::token::{CancelToken, WaitForCancel};
 pub use self::core::conformance::{ConformanceReport, Mode};
 pub use self::core::decode::DecodeError;
 pub use self::core::error::{CallbackError, FailureCode, HandlerError};
@@ -231,8 +229,10 @@ pub use self::core::hresult::HResult;
 pub use self::core::ids::{ErrorId, Guid, GuidParseError, ItemId, ItemKey};
 pub use self::core::item::{ItemPhase, ItemViolation};
 pub use self::core::progress::ProgressItem;
+pub use self::core::rate::RateEstimator;
 pub use self::core::rule::{Rule, Violation};
 pub use self::core::slot::{CallbackSlot, SlotEvent, SlotState, SlotTransition};
+pub use self::core::token::{CancelToken, WaitForCancel};
 pub use self::core::window::WindowHandle;
 
 // The SyncMgr generation: its two sides, the handler's reporter and the host.

@@ -221,7 +221,7 @@ impl SyncMgrProgress {
         self
     }
 
-    fn validated(self) -> Result<Self, SyncMgrProgressError> {
+    pub(crate) fn validated(self) -> Result<Self, SyncMgrProgressError> {
         if let Some(value) = self.value.filter(|v| *v < 0) {
             return Err(SyncMgrProgressError::NegativeValue { value });
         }
