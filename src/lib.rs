@@ -240,6 +240,8 @@ pub use sync_mgr::callback::{ModelessAnswer, SyncCallback};
 pub use sync_mgr::events::{SessionEvent, SubscriptionId};
 pub use sync_mgr::handler::{HandlerAnswer, ItemEnumeration, SyncHandler};
 pub use sync_mgr::host::{Host, HostSnapshot, HostedSession};
+#[cfg(feature = "serde")]
+pub use sync_mgr::json_lines::{STATUS_SCHEMA, StatusWriter};
 pub use sync_mgr::progress::{
     RawProgressItem, SyncMgrProgress, SyncMgrProgressBuilder, SyncMgrProgressError,
 };

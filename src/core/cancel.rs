@@ -36,6 +36,7 @@ use crate::HResult;
 /// converts to a [`NotAProgressReply`] error instead of quietly meaning
 /// "continue" (§G.3 #21, §G.9 #58).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum CancelDecision {
     /// Go on (`S_OK`).
     #[default]
@@ -127,6 +128,7 @@ impl CancelDecision {
 /// assert_eq!(CanContinue::from_hresult(HResult::E_INVALIDARG), None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum CanContinue {
     /// `S_OK`: no cancel was requested.
     Continue,
@@ -175,6 +177,7 @@ pub struct NotAProgressReply(pub HResult);
 
 /// Why something was cancelled, for the UI and the log.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum CancelReason {
     /// The user asked.

@@ -88,6 +88,27 @@ rules! {
     CALLBACK_FAILURE_ABORTS = 57, "G.8", "a failure returned by a callback aborts the session (this crate's policy)";
 }
 
+/// A rule serializes as its number (`22` for §G.3 #22), and deserializes
+/// only from a number this crate names.
+#[cfg(feature = "serde")]
+impl serde::Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u8(self.0)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Rule {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let number = u8::deserialize(deserializer)?;
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|r| r.0 == number)
+            .ok_or_else(|| serde::de::Error::custom(format!("no rule #{number}")))
+    }
+}
+
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "§{} #{}", self.section(), self.number())
@@ -118,7 +139,11 @@ impl Refusal {
 }
 
 /// One breach of a [`Rule`], as a host records it.
+///
+/// With the `serde` feature it serializes (not deserializes: `call` is a
+/// `&'static str`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Violation {
     /// The rule broken.
     pub rule: Rule,

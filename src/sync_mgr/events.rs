@@ -33,7 +33,15 @@ use crate::{CancelReason, ItemId, LogEntry, SessionPhase, SyncMgrStatus, Violati
 /// hands the stamp to the subscriber with the event (the same stamp the
 /// item's [`ItemSnapshot::started_at`](crate::ItemSnapshot::started_at) /
 /// [`finished_at`](crate::ItemSnapshot::finished_at) show).
+///
+/// With the `serde` feature it serializes (not deserializes: a
+/// [`Violation`] names its call with a `&'static str`), tagged by `kind`.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "kind", rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum SessionEvent {
     /// The session moved from one phase to the next.
@@ -74,6 +82,7 @@ pub enum SessionEvent {
 
 /// Identifies a subscription, for [`Session::unsubscribe`](crate::Session::unsubscribe).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SubscriptionId(u64);
 
 /// A subscriber: without or with the event's time stamp.

@@ -298,6 +298,7 @@ impl fmt::Debug for HostedSession {
 
 /// Every session of a [`Host`], as a UI sees them.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct HostSnapshot {
     /// One snapshot per session, in spawn order.
     pub sessions: Vec<SessionSnapshot>,

@@ -53,6 +53,7 @@ impl Default for SessionConfig {
 
 /// Where a session is in the documented sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SessionPhase {
     /// Not started.
     Created,
@@ -183,6 +184,7 @@ pub enum SessionError {
 
 /// One entry of the error log.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LogEntry {
     /// The level.
     pub level: LogLevel,
