@@ -291,7 +291,8 @@ impl SyncMgrProgressBuilder {
     /// let five_gib = 5u64 << 30;
     /// let report = SyncMgrProgress::builder().work(five_gib / 2, five_gib).build()?;
     /// assert_eq!((report.completed(), report.total()), (Some(five_gib / 2), Some(five_gib)));
-    /// assert_eq!(report.value(), Some(1_342_177_280)); // 5 GiB / 2 >> 2
+    /// // iMaxValue / iProgValue: both divided by 4 so that 5 GiB fits an i32.
+    /// assert_eq!((report.value(), report.max()), (Some(671_088_640), Some(1_342_177_280)));
     /// assert_eq!(report.fraction(), Some(0.5));
     /// # Ok::<(), syncmgr::SyncMgrProgressError>(())
     /// ```
