@@ -258,9 +258,7 @@ fn describe(item: &ItemSnapshot) -> String {
 /// done).
 fn percent(item: &ItemSnapshot) -> u64 {
     match (item.value, item.max) {
-        (Some(value), Some(max)) if max > 0 => {
-            value.min(max) * 100 / max
-        }
+        (Some(value), Some(max)) if max > 0 => value.min(max) * 100 / max,
         _ if item.phase == ItemPhase::Succeeded => 100,
         _ => 0,
     }

@@ -345,7 +345,9 @@ fn terminal_reports_go_through_finish_only() {
     host.clear();
     assert!(matches!(
         item.value(1 << 40),
-        Err(ReportError::Invalid(SyncMgrProgressError::ValueAboveMax { .. }))
+        Err(ReportError::Invalid(
+            SyncMgrProgressError::ValueAboveMax { .. }
+        ))
     ));
     assert!(host.calls().is_empty());
 

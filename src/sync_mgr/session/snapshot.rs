@@ -437,7 +437,9 @@ impl Session {
     pub fn set_rate_window(&self, window: Duration) {
         let mut st = self.shared.state.lock();
         st.rate_window = Some(window);
-        st.rates.iter_mut().for_each(|r| *r = RateEstimator::new(window));
+        st.rates
+            .iter_mut()
+            .for_each(|r| *r = RateEstimator::new(window));
         st.session_rate = RateEstimator::new(window);
     }
 }

@@ -84,7 +84,6 @@ pub(super) struct State {
     pub(super) rate_window: Option<Duration>,
 }
 
-
 impl State {
     pub(super) fn prepare(&mut self) -> &mut Completion {
         &mut self.prepare
