@@ -111,6 +111,15 @@ impl ItemSnapshot {
         self.rate
     }
 
+    /// The work done: the value, or the maximum for an item that succeeded
+    /// (whether or not it reported its last value).
+    pub fn work_done(&self) -> u64 {
+        match (self.phase, self.max) {
+            (ItemPhase::Succeeded, Some(max)) => max.max(self.value.unwrap_or(0)),
+            _ => self.value.unwrap_or(0),
+        }
+    }
+
     /// Work still to do: `max - value` (0 once finished); `None` without a
     /// maximum.
     pub fn remaining(&self) -> Option<u64> {
@@ -191,7 +200,7 @@ impl SessionSnapshot {
     }
 
     /// Work done and work in all over the synchronize set: the sum of the
-    /// items' values, and the sum of their maximums (`None` unless every
+    /// items' [`work_done`](ItemSnapshot::work_done), and the sum of their maximums (`None` unless every
     /// item reported one).
     pub fn work(&self) -> (u64, Option<u64>) {
         work_of(self.sync_set())
@@ -228,7 +237,7 @@ pub(crate) fn work_of<'a>(items: impl IntoIterator<Item = &'a ItemSnapshot>) -> 
         .into_iter()
         .fold((0, Some(0)), |(done, total): (u64, Option<u64>), item| {
             (
-                done.saturating_add(item.value.unwrap_or(0)),
+                done.saturating_add(item.work_done()),
                 total.zip(item.max).map(|(t, m)| t.saturating_add(m)),
             )
         })
@@ -348,7 +357,7 @@ impl State {
                 item.elapsed()
                     .filter(|e| !e.is_zero())
                     // Precision loss above 2^53 units is irrelevant to a rate.
-                    .map(|e| item.value.unwrap_or(0) as f64 / e.as_secs_f64())
+                    .map(|e| item.work_done() as f64 / e.as_secs_f64())
             } else if item.started_at.is_some() {
                 rate.observe(now, item.value.unwrap_or(0))
             } else {
