@@ -56,22 +56,15 @@ impl Session {
     /// [`SessionError::UnknownItem`] if the session does not know the item
     /// (items are known once enumerated).
     pub fn item_cancel_token(&self, item: ItemId) -> Result<CancelToken, SessionError> {
-        let fire = {
+        let (token, reason) = {
             let st = self.shared.state.lock();
             let found = self
                 .shared
                 .items
                 .find(item)
                 .ok_or(SessionError::UnknownItem(item))?;
-            let token = self
-                .shared
-                .tokens
-                .items
-                .lock()
-                .entry(found.position())
-                .or_insert_with(|| self.shared.tokens.all.child())
-                .clone();
             let bits = found.read();
+            // The item's own reason wins over cancel-all's, as in snapshots.
             let reason = if bits.cancelled {
                 st.cancel_reasons.get(&found.position()).cloned()
             } else if bits.skipped {
@@ -79,9 +72,20 @@ impl Session {
             } else {
                 None
             };
+            let token = self
+                .shared
+                .tokens
+                .items
+                .lock()
+                .entry(found.position())
+                .or_insert_with(|| match &reason {
+                    // Already cancelled: no need to hang under the session.
+                    Some(_) => CancelToken::new(),
+                    None => self.shared.tokens.all.child(),
+                })
+                .clone();
             (token, reason)
         };
-        let (token, reason) = fire;
         if let Some(reason) = reason {
             token.cancel(reason);
         }
