@@ -73,7 +73,7 @@ impl<'a> ItemLine<'a> {
             id: item.id,
             name: &item.name,
             phase: item.phase,
-            done: item.value,
+            done: Some(item.work_done()).filter(|_| item.value.is_some() || item.max.is_some()),
             total: item.max,
             fraction: item.fraction(),
             elapsed_ms: item.elapsed().map(ms),
