@@ -205,9 +205,9 @@
 //! every runtime without a feature.
 //!
 //! - `tokio`: a `tokio_util::sync::CancellationToken` for a session and for
-//!   each item ([`CancelToken::tokio_token`]; items' tokens are children of
+//!   each item (`CancelToken::tokio_token`; items' tokens are children of
 //!   the session's), cancelled when the host cancels; and the other way,
-//!   [`Session::cancel_all_when`] lets the engine's own token drive
+//!   `Session::cancel_all_when` lets the engine's own token drive
 //!   [`Session::cancel_all`].
 //!
 //!   ```

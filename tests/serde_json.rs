@@ -127,7 +127,10 @@ fn a_snapshot_round_trips_and_the_status_lines_keep_the_schema() {
     let last = lines.last().unwrap();
     assert_eq!(last["type"], "snapshot");
     assert_eq!(last["phase"], "Released");
-    assert_eq!(last["item_list"][0]["done"], 4, "a succeeded item did all its work");
+    assert_eq!(
+        last["item_list"][0]["done"], 4,
+        "a succeeded item did all its work"
+    );
     assert_eq!(last["item_list"][0]["total"], 4);
     assert_eq!(last["item_list"][1]["cancel"], "User");
 }

@@ -85,11 +85,14 @@ pub enum SessionEvent {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SubscriptionId(u64);
 
+type PlainFn = dyn Fn(&SessionEvent) + Send + Sync;
+type TimedFn = dyn Fn(Duration, &SessionEvent) + Send + Sync;
+
 /// A subscriber: without or with the event's time stamp.
 #[derive(Clone)]
 pub(crate) enum Subscriber {
-    Plain(Arc<dyn Fn(&SessionEvent) + Send + Sync>),
-    Timed(Arc<dyn Fn(Duration, &SessionEvent) + Send + Sync>),
+    Plain(Arc<PlainFn>),
+    Timed(Arc<TimedFn>),
 }
 
 impl Subscriber {
