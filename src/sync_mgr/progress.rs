@@ -241,9 +241,8 @@ impl SyncMgrProgress {
 /// fits): work counts above `i32::MAX` reach SyncMgr divided by the same
 /// power of two, so their ratio survives.
 pub(crate) fn shift_for(largest: Option<u64>) -> u32 {
-    let largest = largest.unwrap_or(0);
-    let limit = u64::try_from(i32::MAX).unwrap_or(u64::MAX);
-    (0..64).find(|s| largest >> s <= limit).unwrap_or(63)
+    // `i32::MAX` has 31 bits: shift away every bit above them.
+    (u64::BITS - largest.unwrap_or(0).leading_zeros()).saturating_sub(31)
 }
 
 /// Builds a [`SyncMgrProgress`]; each setter marks its field present.
