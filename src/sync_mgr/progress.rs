@@ -203,6 +203,7 @@ impl SyncMgrProgress {
     /// are kept beside them for an in-process host
     /// ([`completed`](ProgressItem::completed) and
     /// [`total`](ProgressItem::total) give them back).
+    #[inline]
     pub(crate) fn with_work(
         mut self,
         done: Option<u64>,
@@ -240,6 +241,7 @@ impl SyncMgrProgress {
 /// The smallest right shift that makes `largest` fit an `i32` (0 when it
 /// fits): work counts above `i32::MAX` reach SyncMgr divided by the same
 /// power of two, so their ratio survives.
+#[inline]
 pub(crate) fn shift_for(largest: Option<u64>) -> u32 {
     // `i32::MAX` has 31 bits: shift away every bit above them.
     (u64::BITS - largest.unwrap_or(0).leading_zeros()).saturating_sub(31)

@@ -640,6 +640,7 @@ impl ItemReporter<'_> {
 
     /// Send the changed half of `(done, total)`, or both when the scale
     /// changes.
+    #[inline]
     fn send_work(
         &self,
         done: Option<u64>,
@@ -654,10 +655,10 @@ impl ItemReporter<'_> {
             (false, true) => (None, total),
             (false, false) => (done, None),
         };
-        let report = SyncMgrProgress::new()
-            .with_work(send_done, send_total, Some(new_shift))
-            .validated()?;
-        self.report(&report)?;
+        let report = SyncMgrProgress::new().with_work(send_done, send_total, Some(new_shift));
+        // Only a pair can be invalid on its own (value above maximum).
+        let report = if both { report.validated()? } else { report };
+        self.exchange(Some(&report))?;
         self.work.set((done, total, new_shift));
         Ok(())
     }

@@ -114,19 +114,17 @@ impl ItemBits {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn decode(flags: u32, progress: u64) -> Self {
         let phase = ItemPhase::from_index((flags & PHASE) as usize).unwrap_or(ItemPhase::Pending);
         let shift = (flags & SHIFT) >> SHIFT_AT;
-        let widen = |n: u64| {
-            if n > u64::MAX >> shift {
-                u64::MAX
-            } else {
-                n << shift
-            }
+        let (value, max) = if shift == 0 {
+            (u64::from(progress as u32), progress >> 32)
+        } else {
+            widen(progress, shift)
         };
-        let value = (flags & HAS_VALUE != 0).then(|| widen(u64::from(progress as u32)));
-        let max = (flags & HAS_MAX != 0).then(|| widen(progress >> 32));
+        let value = (flags & HAS_VALUE != 0).then_some(value);
+        let max = (flags & HAS_MAX != 0).then_some(max);
         let bit = |b: u32| flags & b != 0;
         Self {
             phase,
@@ -144,7 +142,7 @@ impl ItemBits {
     }
 
     /// The two words, without `BUSY`.
-    #[inline]
+    #[inline(always)]
     fn encode(self) -> (u32, u64) {
         let bit = |set: bool, b: u32| if set { b } else { 0 };
         // `ItemPhase::index` is below 16.
@@ -162,15 +160,40 @@ impl ItemBits {
         // The value rounds down and the maximum up, so that "value ≤ max"
         // and "the value did not go down" keep their answers.
         let (value, max) = (self.value.unwrap_or(0), self.max.unwrap_or(0));
-        let top = value.max(max);
-        let ceil = |n: u64, s: u32| (n >> s) + u64::from(s > 0 && n & ((1 << s) - 1) != 0);
-        let mut shift = (u64::BITS - top.leading_zeros()).saturating_sub(32);
-        if ceil(max, shift) > u64::from(u32::MAX) {
-            shift += 1;
+        if (value | max) >> 32 == 0 {
+            // Both fit 32 bits: exact, no scale (the common case).
+            return (flags, value | (max << 32));
         }
-        let progress = (value >> shift) | (ceil(max, shift) << 32);
+        let (shift, progress) = narrow(value, max);
         (flags | (shift << SHIFT_AT), progress)
     }
+}
+
+/// The scale and the word of counts that do not both fit 32 bits (kept out
+/// of line: the hot path's counts fit).
+#[cold]
+#[inline(never)]
+fn narrow(value: u64, max: u64) -> (u32, u64) {
+    let ceil = |n: u64, s: u32| (n >> s) + u64::from(s > 0 && n & ((1 << s) - 1) != 0);
+    let mut shift = (u64::BITS - value.max(max).leading_zeros()).saturating_sub(32);
+    if ceil(max, shift) > u64::from(u32::MAX) {
+        shift += 1;
+    }
+    (shift, (value >> shift) | (ceil(max, shift) << 32))
+}
+
+/// The counts of a scaled word (saturating at `u64::MAX`).
+#[cold]
+#[inline(never)]
+fn widen(progress: u64, shift: u32) -> (u64, u64) {
+    let widen = |n: u64| {
+        if n > u64::MAX >> shift {
+            u64::MAX
+        } else {
+            n << shift
+        }
+    };
+    (widen(u64::from(progress as u32)), widen(progress >> 32))
 }
 
 /// Names are stored in blocks of `1 << NAME_BLOCK_SHIFT` items, each with
@@ -380,7 +403,8 @@ impl<'a> ItemRef<'a> {
 
     /// Take the item's `BUSY` bit; the guard stores the (changed) state
     /// back and clears the bit when dropped.
-    #[inline]
+    // Always inlined: the lock-free report path is this and a few loads.
+    #[inline(always)]
     pub(crate) fn lock(self) -> ItemGuard<'a> {
         let flags = &self.segment.flags[self.local];
         let mut spins = 0u32;
@@ -428,7 +452,7 @@ pub(crate) struct ItemGuard<'a> {
 }
 
 impl Drop for ItemGuard<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         let (flags, progress) = self.bits.encode();
         self.progress.store(progress, Ordering::Relaxed);
