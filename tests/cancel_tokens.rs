@@ -70,7 +70,9 @@ fn an_item_token_wakes_a_tokio_task_the_moment_the_host_records_the_cancel() {
     });
     assert!(!token.is_cancelled());
     session.cancel_item(item(1), CancelReason::Timeout).unwrap();
-    assert_eq!(runtime.block_on(waiter).unwrap(), None);
+    let woke =
+        runtime.block_on(async { tokio::time::timeout(Duration::from_secs(60), waiter).await });
+    assert_eq!(woke.expect("the cancel woke the task").unwrap(), None);
     assert_eq!(token.reason(), Some(&CancelReason::Timeout));
     assert!(!other.is_cancelled(), "only the item cancelled");
     assert!(!session.cancel_token().is_cancelled());
@@ -167,7 +169,12 @@ fn the_polling_helper_asks_a_protocol_only_host_until_it_cancels_on_tokio() {
         let reporter = Arc::clone(&reporter);
         async move { poll_until_cancelled(&reporter).await }
     });
-    let result = runtime.block_on(task).unwrap();
+    // A generous bound, so that a regression fails instead of hanging (the
+    // host cancels at the third poll, 1 ms apart).
+    let result = runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(60), task).await })
+        .expect("the helper asked the host until it cancelled")
+        .unwrap();
     assert_eq!(
         result,
         Err(ReportError::Cancelled(Cancelled::Item(item(1))))

@@ -104,7 +104,8 @@ fn a_snapshot_round_trips_and_the_status_lines_keep_the_schema() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("one object per line"))
         .collect();
-    assert!(lines.iter().all(|l| l["schema"] == syncmgr::STATUS_SCHEMA));
+    assert_eq!(syncmgr::STATUS_SCHEMA, "syncmgr.status/1");
+    assert!(lines.iter().all(|l| l["schema"] == "syncmgr.status/1"));
     let kinds: Vec<&str> = lines
         .iter()
         .filter(|l| l["type"] == "event")
