@@ -190,3 +190,50 @@ fn polling_a_steady_session_reuses_the_snapshot_memory() {
         }
     });
 }
+
+/// A foreign SyncMgr host sees `i32`s with the ratio kept; the exact
+/// counts travel only in process.
+#[test]
+fn a_foreign_host_gets_byte_counts_scaled_with_the_ratio_kept() {
+    use syncmgr::{
+        CallbackError, CancelDecision, ItemId, ProgressItem, SyncCallback, SyncMgrProgress,
+    };
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(Option<i32>, Option<i32>, Option<u64>)>>);
+    impl SyncCallback for Recorder {
+        fn progress(
+            &self,
+            _: ItemId,
+            report: Option<&SyncMgrProgress>,
+        ) -> Result<CancelDecision, CallbackError> {
+            if let Some(r) = report {
+                self.0
+                    .lock()
+                    .unwrap()
+                    .push((r.value(), r.max(), r.completed()));
+            }
+            Ok(CancelDecision::Continue)
+        }
+    }
+    let host = Arc::new(Recorder::default());
+    let reporter = ProgressReporter::new();
+    reporter.set_callback(Some(host.clone()));
+    let it = reporter.begin_with_max(item(1), 1000).unwrap();
+    it.value(500).unwrap();
+    // A total above i32::MAX changes the scale: value and maximum are sent
+    // together, both divided by 4.
+    it.max(6 << 30).unwrap();
+    it.value(3 << 30).unwrap();
+    it.finish(SyncMgrStatus::Succeeded).unwrap();
+    let calls = host.0.lock().unwrap().clone();
+    assert_eq!(
+        calls[..4],
+        [
+            (Some(0), Some(1000), Some(0)),
+            (Some(500), None, Some(500)),
+            (Some(125), Some(6 << 28), Some(500)),
+            (Some(3 << 28), None, Some(3 << 30)),
+        ]
+    );
+}
