@@ -70,7 +70,7 @@ struct Reporting<'a> {
     reporter: &'a ProgressReporter,
     next: usize,
     open: Option<ItemReporter<'a>>,
-    value: i32,
+    value: u64,
 }
 
 impl<'a> Reporting<'a> {
@@ -86,7 +86,7 @@ impl<'a> Reporting<'a> {
     #[inline]
     fn step(&mut self) {
         self.value += 1;
-        if self.value == i32::MAX || self.open.is_none() {
+        if self.value == i32::MAX as u64 || self.open.is_none() {
             self.turn();
         }
         let decision = self.open.as_ref().map(|open| open.value(self.value));
@@ -101,7 +101,7 @@ impl<'a> Reporting<'a> {
         }
         self.open = Some(
             self.reporter
-                .begin_with_max(item(self.next), i32::MAX)
+                .begin_with_max(item(self.next), i32::MAX as u64)
                 .expect("the item opens"),
         );
         self.next += 1;

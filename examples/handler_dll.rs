@@ -50,7 +50,7 @@ mod folders {
     pub const CLSID: Guid = Guid::from_u128(0x373B3E9F_76BC_48CB_9CB4_9D290E190CE6);
 
     /// Steps per folder.
-    const STEPS: i32 = 3;
+    const STEPS: u64 = 3;
 
     /// What the worker thread shares with the handler.
     struct Shared {

@@ -44,13 +44,13 @@ struct Worker {
     name: &'static str,
     reporter: ProgressReporter,
     items: Vec<SyncItem>,
-    steps: i32,
+    steps: u64,
     pace: Duration,
     prepared: Mutex<Vec<ItemId>>,
 }
 
 impl Worker {
-    fn new(name: &'static str, items: Vec<SyncItem>, steps: i32, pace: Duration) -> Self {
+    fn new(name: &'static str, items: Vec<SyncItem>, steps: u64, pace: Duration) -> Self {
         Self {
             name,
             reporter: ProgressReporter::new(),
@@ -258,9 +258,7 @@ fn describe(item: &ItemSnapshot) -> String {
 /// done).
 fn percent(item: &ItemSnapshot) -> u64 {
     match (item.value, item.max) {
-        (Some(value), Some(max)) if max > 0 => {
-            (f64::from(value.clamp(0, max)) * 100.0 / f64::from(max)).round() as u64
-        }
+        (Some(value), Some(max)) if max > 0 => value.min(max) * 100 / max,
         _ if item.phase == ItemPhase::Succeeded => 100,
         _ => 0,
     }

@@ -31,6 +31,12 @@ if [[ $mode != report ]]; then
     fi
     cargo bench --bench hot_path -- "${hot[@]}"
     cargo bench --bench session -- "${session[@]}"
+    # Prints its own median and p99 (no criterion): reported, not judged.
+    if [[ $mode == quick ]]; then
+        cargo bench --bench cancel_latency -- --quick
+    else
+        cargo bench --bench cancel_latency
+    fi
 fi
 
 target_dir=${CARGO_TARGET_DIR:-target}

@@ -182,10 +182,70 @@
 //! is in [`examples/quickstart.rs`](https://docs.rs/crate/syncmgr/latest/source/examples/quickstart.rs)
 //! (`cargo run --example quickstart`).
 //!
+//! # Embedding in an async engine
+//!
+//! An engine awaits its items' cancels instead of polling them: a
+//! [`CancelToken`] is cheap to clone, [`is_cancelled`](CancelToken::is_cancelled)
+//! is one atomic load, [`cancelled`](CancelToken::cancelled) is a future on
+//! any runtime, and [`reason`](CancelToken::reason) says why. With this
+//! crate's [`Session`] as the host, [`Session::item_cancel_token`] fires the
+//! moment the host records the cancel; behind a host that only answers
+//! through the protocol, [`ProgressReporter::cancel_token`] and
+//! [`ItemReporter::run_until_cancelled`] keep asking at an interval. Work is
+//! `u64` ([`ItemReporter::value`]: bytes, scaled to SyncMgr's `i32` at the
+//! edge with the ratio kept), and snapshots carry time:
+//! [`ItemSnapshot::elapsed`], [`rate`](ItemSnapshot::rate) (a
+//! [`RateEstimator`]) and [`eta`](ItemSnapshot::eta), on an injectable
+//! [`Clock`]. [`examples/async_engine.rs`](https://docs.rs/crate/syncmgr/latest/source/examples/async_engine.rs)
+//! is a tokio engine copying real files (`cargo run --features tokio,serde
+//! --example async_engine`).
+//!
 //! # Features
 //!
 //! Without features the crate is `forbid(unsafe_code)`, depends on no Windows
-//! crate, and builds and runs its tests on every OS.
+//! crate, and builds and runs its tests on every OS. [`CancelToken`] works on
+//! every runtime without a feature.
+//!
+//! - `tokio`: a `tokio_util::sync::CancellationToken` for a session and for
+//!   each item (`CancelToken::tokio_token`; items' tokens are children of
+//!   the session's), cancelled when the host cancels; and the other way,
+//!   `Session::cancel_all_when` lets the engine's own token drive
+//!   [`Session::cancel_all`].
+//!
+//!   ```
+//!   # #[cfg(feature = "tokio")] {
+//!   use syncmgr::{CancelReason, Session, SessionConfig};
+//!
+//!   let session = Session::new(SessionConfig::default());
+//!   let token = session.cancel_token().tokio_token(); // hand to tokio code
+//!   let engine = tokio_util::sync::CancellationToken::new();
+//!   let bridge = session.cancel_all_when(engine.clone(), CancelReason::Shutdown);
+//!   engine.cancel(); // say, on Ctrl-C
+//!   tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(bridge);
+//!   assert!(token.is_cancelled());
+//!   # }
+//!   ```
+//!
+//! - `serde`: `Serialize` and `Deserialize` for snapshots ([`SessionSnapshot`],
+//!   [`ItemSnapshot`], [`HostSnapshot`], the Sync Center snapshots), ids,
+//!   phases, decisions, cancel reasons, log entries and [`Rule`]s;
+//!   `Serialize` for [`SessionEvent`], [`Violation`] and
+//!   [`ConformanceReport`] (they name calls with `&'static str`); and
+//!   `StatusWriter`, which writes a session's snapshots and events as JSON
+//!   lines in a documented, versioned schema (`syncmgr.status/1`).
+//!
+//!   ```
+//!   # #[cfg(feature = "serde")] {
+//!   use syncmgr::{Session, SessionConfig, StatusWriter};
+//!
+//!   let session = Session::new(SessionConfig::default());
+//!   let mut lines = StatusWriter::new(Vec::new());
+//!   lines.snapshot(&session.snapshot())?;
+//!   let json = String::from_utf8(lines.into_inner()).unwrap();
+//!   assert!(json.starts_with(r#"{"schema":"syncmgr.status/1","type":"snapshot""#));
+//!   # }
+//!   # Ok::<(), std::io::Error>(())
+//!   ```
 //!
 //! - `com` (Windows only; ignored elsewhere): the `syncmgr::com` module, thin
 //!   shims between COM and the core. It exposes a [`SyncCallback`] as a real
@@ -195,6 +255,12 @@
 //!   `S_FALSE` into "ok", and builds in-process COM server DLLs. Only that
 //!   module may use `unsafe`, each block with its `// SAFETY:` reason;
 //!   `scripts/test-windows.sh` runs its tests under Wine.
+//!
+//!   ```ignore
+//!   // Windows, `--features com`: a Rust callback as a COM object.
+//!   let callback: syncmgr::com::ISyncMgrSynchronizeCallback =
+//!       syncmgr::com::export_callback(std::sync::Arc::new(my_callback));
+//!   ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(all(windows, feature = "com")), forbid(unsafe_code))]
 #![cfg_attr(all(windows, feature = "com"), deny(unsafe_code))]
@@ -226,6 +292,7 @@ pub mod windows_sync;
 
 // The core, shared by every generation.
 pub use self::core::cancel::{CanContinue, CancelDecision, CancelReason, NotAProgressReply};
+pub use self::core::clock::{Clock, ManualClock, SystemClock};
 pub use self::core::conformance::{ConformanceReport, Mode};
 pub use self::core::decode::DecodeError;
 pub use self::core::error::{CallbackError, FailureCode, HandlerError};
@@ -233,8 +300,10 @@ pub use self::core::hresult::HResult;
 pub use self::core::ids::{ErrorId, Guid, GuidParseError, ItemId, ItemKey};
 pub use self::core::item::{ItemPhase, ItemViolation};
 pub use self::core::progress::ProgressItem;
+pub use self::core::rate::RateEstimator;
 pub use self::core::rule::{Rule, Violation};
 pub use self::core::slot::{CallbackSlot, SlotEvent, SlotState, SlotTransition};
+pub use self::core::token::{CancelToken, WaitForCancel};
 pub use self::core::window::WindowHandle;
 
 // The SyncMgr generation: its two sides, the handler's reporter and the host.
@@ -242,6 +311,8 @@ pub use sync_mgr::callback::{ModelessAnswer, SyncCallback};
 pub use sync_mgr::events::{SessionEvent, SubscriptionId};
 pub use sync_mgr::handler::{HandlerAnswer, ItemEnumeration, SyncHandler};
 pub use sync_mgr::host::{Host, HostSnapshot, HostedSession};
+#[cfg(feature = "serde")]
+pub use sync_mgr::json_lines::{STATUS_SCHEMA, StatusWriter};
 pub use sync_mgr::progress::{
     RawProgressItem, SyncMgrProgress, SyncMgrProgressBuilder, SyncMgrProgressError,
 };
@@ -293,6 +364,9 @@ const _: () = {
     assert_send_sync::<SyncMgrAsSyncCenter>();
     assert_send_sync::<SyncCenterAsSyncMgr>();
     assert_send_sync::<ItemKey>();
+    assert_send_sync::<CancelToken>();
+    assert_send::<WaitForCancel>();
+    assert_send_sync::<ManualClock>();
 };
 
 /// The README's Rust snippets compile and run as doc tests.

@@ -8,10 +8,10 @@
 //! (users pass their own `std::sync::Arc`), and test-only channels.
 
 pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard, RwLock};
-#[cfg(all(windows, feature = "com"))]
-pub(crate) use std::sync::Weak;
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-pub(crate) use std::sync::{Arc, OnceLock};
+pub(crate) use std::sync::atomic::{
+    AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+};
+pub(crate) use std::sync::{Arc, OnceLock, Weak};
 pub(crate) use std::thread_local;
 
 /// Keeps `T` on a cache line of its own (128 bytes covers the adjacent-line

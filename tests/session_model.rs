@@ -663,7 +663,14 @@ fn observe(items: usize, script: &[Step], mode: Mode) -> Observed {
             })
             .collect(),
         phases: snapshot.items.iter().map(|i| i.phase).collect(),
-        values: snapshot.items.iter().map(|i| (i.value, i.max)).collect(),
+        values: snapshot
+            .items
+            .iter()
+            .map(|i| {
+                let narrow = |n: Option<u64>| n.map(|n| i32::try_from(n).expect("small"));
+                (narrow(i.value), narrow(i.max))
+            })
+            .collect(),
         cancelled: snapshot.items.iter().map(|i| i.cancel.is_some()).collect(),
         finished_by_host: snapshot.items.iter().map(|i| i.finished_by_host).collect(),
         started_events: (0..items)

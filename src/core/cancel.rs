@@ -36,6 +36,7 @@ use crate::HResult;
 /// converts to a [`NotAProgressReply`] error instead of quietly meaning
 /// "continue" ([§G.3 #21](crate::protocol#fact-21), [§G.9 #58](crate::protocol#fact-58)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum CancelDecision {
     /// Go on (`S_OK`).
     #[default]
@@ -127,6 +128,7 @@ impl CancelDecision {
 /// assert_eq!(CanContinue::from_hresult(HResult::E_INVALIDARG), None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum CanContinue {
     /// `S_OK`: no cancel was requested.
     Continue,
@@ -175,6 +177,7 @@ pub struct NotAProgressReply(pub HResult);
 
 /// Why something was cancelled, for the UI and the log.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum CancelReason {
     /// The user asked.
@@ -183,6 +186,12 @@ pub enum CancelReason {
     Timeout,
     /// The host is shutting down.
     Shutdown,
+    /// The host answered a cancel to a report: what a handler learns
+    /// through the protocol, which carries no reason.
+    Host,
+    /// The host skipped the item (`SetItemStatus(SKIPPED)`, or
+    /// [`Session::skip_item`](crate::Session::skip_item)).
+    Skipped,
     /// Anything else, in words.
     Other(String),
 }
@@ -193,6 +202,8 @@ impl fmt::Display for CancelReason {
             Self::User => f.write_str("cancelled by the user"),
             Self::Timeout => f.write_str("timed out"),
             Self::Shutdown => f.write_str("host shutting down"),
+            Self::Host => f.write_str("cancelled by the host"),
+            Self::Skipped => f.write_str("skipped"),
             Self::Other(reason) => f.write_str(reason),
         }
     }

@@ -8,6 +8,7 @@ use crate::Violation;
 
 /// How a session answers a protocol violation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Mode {
     /// Refuse the offending call with the fitting error (`E_INVALIDARG`,
     /// `E_UNEXPECTED`, `E_ACCESSDENIED`) and record it.
@@ -18,7 +19,11 @@ pub enum Mode {
 }
 
 /// The violations of one session, rendered for people.
+///
+/// With the `serde` feature it serializes (not deserializes: a
+/// [`Violation`] names its call with a `&'static str`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ConformanceReport {
     /// The handler's name, if known.
     pub handler_name: Option<String>,

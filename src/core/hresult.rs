@@ -27,6 +27,11 @@ use std::fmt;
 /// assert_eq!(HResult::from_u32(0x8000_4005), HResult::E_FAIL);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(transparent)
+)]
 pub struct HResult(pub i32);
 
 /// `MAKE_SCODE(sev, FACILITY_ITF, code)`, as mobsync.h builds its codes.

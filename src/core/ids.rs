@@ -181,6 +181,23 @@ impl From<Guid> for Uuid {
     }
 }
 
+/// Serializes as its registry form.
+#[cfg(feature = "serde")]
+impl serde::Serialize for Guid {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Guid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// Registry form: braces, upper-case hex,
 /// `{6295DF27-35EE-11D1-8707-00C04FD93327}`.
 impl fmt::Display for Guid {
@@ -336,6 +353,24 @@ macro_rules! guid_id {
             }
         }
 
+        /// Serializes as its registry form (`{6295DF27-…}`).
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                text.parse::<Guid>()
+                    .map(Self::from_guid)
+                    .map_err(serde::de::Error::custom)
+            }
+        }
+
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, concat!(stringify!($name), "({})"), self)
@@ -391,6 +426,7 @@ pub(crate) fn fresh_guid() -> Guid {
 /// host produces carry an `ItemKey`, so each host names items the way its
 /// handler does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ItemKey {
     /// A SyncMgr item (`REFSYNCMGRITEMID`).
     Guid(ItemId),

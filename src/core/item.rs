@@ -31,6 +31,7 @@ use crate::Rule;
 /// - A terminal state absorbs every report except `FAILED` (a late failure,
 ///   such as a commit that failed after the data was copied, is tolerated).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[repr(u8)]
 pub enum ItemPhase {
     /// Not started.

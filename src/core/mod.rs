@@ -21,6 +21,9 @@
 //! | `decode.rs`, `enums.rs` | strict decoding of raw values, and the macros every vocabulary is written with |
 //! | `guard.rs` | the one message for a panic caught in user code |
 //! | `window.rs` | [`WindowHandle`] |
+//! | `token.rs` | [`CancelToken`]: a cancellation polled with one load and awaited on any runtime |
+//! | `clock.rs`, `rate.rs` | [`Clock`] (injectable time) and [`RateEstimator`] (rate and ETA) |
+//! | `timer.rs` | the runtime-agnostic sleep behind the polling helper |
 //!
 //! [`CallbackSlot`]: crate::CallbackSlot
 //! [`ItemPhase`]: crate::ItemPhase
@@ -41,8 +44,12 @@
 //! [`Guid`]: crate::Guid
 //! [`ItemKey`]: crate::ItemKey
 //! [`WindowHandle`]: crate::WindowHandle
+//! [`CancelToken`]: crate::CancelToken
+//! [`Clock`]: crate::Clock
+//! [`RateEstimator`]: crate::RateEstimator
 
 pub(crate) mod cancel;
+pub(crate) mod clock;
 pub(crate) mod conformance;
 pub(crate) mod decode;
 pub(crate) mod enums;
@@ -53,7 +60,10 @@ pub(crate) mod id_index;
 pub(crate) mod ids;
 pub(crate) mod item;
 pub(crate) mod progress;
+pub(crate) mod rate;
 pub(crate) mod rule;
 pub(crate) mod slot;
 pub(crate) mod text_id;
+pub(crate) mod timer;
+pub(crate) mod token;
 pub(crate) mod window;

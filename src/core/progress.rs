@@ -61,3 +61,25 @@ pub trait ProgressItem {
         (total > 0).then(|| (done as f64 / total as f64).clamp(0.0, 1.0))
     }
 }
+
+/// Work counts as `u32`s (Sync Center's steps, Windows Sync's work):
+/// unchanged when both fit, else both divided by the same power of two so
+/// that the larger fits (the ratio is kept).
+pub(crate) fn scale_to_u32(done: u64, total: u64) -> (u32, u32) {
+    let shift = (u64::BITS - done.max(total).leading_zeros()).saturating_sub(32);
+    let narrow = |n: u64| u32::try_from(n >> shift).unwrap_or(u32::MAX);
+    (narrow(done), narrow(total))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn scaling_keeps_small_counts_and_the_ratio_of_large_ones() {
+        assert_eq!(super::scale_to_u32(3, 10), (3, 10));
+        assert_eq!(super::scale_to_u32(1 << 40, 1 << 41), (1 << 30, 1 << 31));
+        assert_eq!(
+            super::scale_to_u32(u64::MAX, u64::MAX),
+            (u32::MAX, u32::MAX)
+        );
+    }
+}

@@ -204,6 +204,27 @@ pub(crate) fn debug_check_answer(violation: &Violation, mode: Mode) {
     );
 }
 
+/// A rule serializes as its number (`22` for §G.3 #22), and deserializes
+/// only from a number this crate names.
+#[cfg(feature = "serde")]
+impl serde::Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u8(self.0)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Rule {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let number = u8::deserialize(deserializer)?;
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|r| r.0 == number)
+            .ok_or_else(|| serde::de::Error::custom(format!("no rule #{number}")))
+    }
+}
+
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "§{} #{}", self.section(), self.number())
@@ -234,8 +255,12 @@ impl Refusal {
 }
 
 /// One breach of a [`Rule`], as a host records it.
+///
+/// With the `serde` feature it serializes (not deserializes: `call` is a
+/// `&'static str`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Violation {
     /// The rule broken.
     pub rule: Rule,

@@ -48,6 +48,11 @@ const ITEM_ID_NAMESPACE: Uuid = Uuid::from_u128(0x5d0c_1f2e_8a47_4b39_9e61_a3c4_
 /// # Ok::<(), syncmgr::DecodeError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(transparent)
+)]
 pub struct SyncCenterItemId(String);
 
 impl SyncCenterItemId {

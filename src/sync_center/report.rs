@@ -81,6 +81,28 @@ impl SyncCenterProgress {
         }
     }
 
+    /// A report of `done` of `total` units of work in `u64` (for example
+    /// bytes): `uCurrentStep` / `uMaxStep` are `u32`, so counts above
+    /// `u32::MAX` are divided by the same power of two (the ratio is kept).
+    ///
+    /// ```
+    /// use syncmgr::sync_center::{ProgressStatus, SyncCenterItemId, SyncCenterProgress};
+    ///
+    /// let id = SyncCenterItemId::new("photos")?;
+    /// let report = SyncCenterProgress::with_work(id, ProgressStatus::Updating, 3 << 32, 4 << 32);
+    /// assert_eq!((report.current_step(), report.max_step()), (3 << 29, 4 << 29));
+    /// # Ok::<(), syncmgr::DecodeError>(())
+    /// ```
+    pub fn with_work(
+        item: SyncCenterItemId,
+        status: ProgressStatus,
+        done: u64,
+        total: u64,
+    ) -> Self {
+        let (current_step, max_step) = crate::core::progress::scale_to_u32(done, total);
+        Self::new(item, status, current_step, max_step)
+    }
+
     /// The report with `text` (`pszProgressText`).
     ///
     /// # Errors

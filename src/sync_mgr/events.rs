@@ -17,6 +17,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
 
 use crate::sync::{Arc, Mutex};
 use crate::{CancelReason, ItemId, LogEntry, SessionPhase, SyncMgrStatus, Violation};
@@ -26,7 +27,21 @@ use crate::{CancelReason, ItemId, LogEntry, SessionPhase, SyncMgrStatus, Violati
 /// Progress values are not pushed (a UI pulls them with
 /// [`Session::snapshot`](crate::Session::snapshot) at its own rate); only
 /// transitions are, so progress can never flood a subscriber.
+///
+/// Every event is stamped when it is published, by the session's
+/// [`Clock`](crate::Clock): [`Session::subscribe_timed`](crate::Session::subscribe_timed)
+/// hands the stamp to the subscriber with the event (the same stamp the
+/// item's [`ItemSnapshot::started_at`](crate::ItemSnapshot::started_at) /
+/// [`finished_at`](crate::ItemSnapshot::finished_at) show).
+///
+/// With the `serde` feature it serializes (not deserializes: a
+/// [`Violation`] names its call with a `&'static str`), tagged by `kind`.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "kind", rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum SessionEvent {
     /// The session moved from one phase to the next.
@@ -67,13 +82,31 @@ pub enum SessionEvent {
 
 /// Identifies a subscription, for [`Session::unsubscribe`](crate::Session::unsubscribe).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SubscriptionId(u64);
 
-type Subscriber = Arc<dyn Fn(&SessionEvent) + Send + Sync>;
+type PlainFn = dyn Fn(&SessionEvent) + Send + Sync;
+type TimedFn = dyn Fn(Duration, &SessionEvent) + Send + Sync;
+
+/// A subscriber: without or with the event's time stamp.
+#[derive(Clone)]
+pub(crate) enum Subscriber {
+    Plain(Arc<PlainFn>),
+    Timed(Arc<TimedFn>),
+}
+
+impl Subscriber {
+    fn call(&self, at: Duration, event: &SessionEvent) {
+        match self {
+            Self::Plain(f) => f(event),
+            Self::Timed(f) => f(at, event),
+        }
+    }
+}
 
 #[derive(Default)]
 struct HubState {
-    queue: VecDeque<SessionEvent>,
+    queue: VecDeque<(Duration, SessionEvent)>,
     delivering: bool,
     subscribers: Vec<(SubscriptionId, Subscriber)>,
     next_id: u64,
@@ -101,29 +134,33 @@ impl EventHub {
         state.subscribers.len() != before
     }
 
-    /// Queue `events` and deliver everything queued, unless another thread
-    /// is already delivering (it will deliver these too).
-    pub(crate) fn publish(&self, events: Vec<SessionEvent>) {
+    /// Queue `events`, stamped `at`, and deliver everything queued, unless
+    /// another thread is already delivering (it will deliver these too).
+    pub(crate) fn publish(&self, at: Duration, events: Vec<SessionEvent>) {
         if events.is_empty() {
             return;
         }
-        self.state.lock().queue.extend(events);
+        self.state
+            .lock()
+            .queue
+            .extend(events.into_iter().map(|e| (at, e)));
         loop {
             let (event, subscribers) = {
                 let mut state = self.state.lock();
                 if state.delivering {
                     return;
                 }
-                let Some(event) = state.queue.pop_front() else {
+                let Some((at, event)) = state.queue.pop_front() else {
                     return;
                 };
                 state.delivering = true;
                 let subscribers: Vec<Subscriber> =
                     state.subscribers.iter().map(|(_, s)| s.clone()).collect();
-                (event, subscribers)
+                ((at, event), subscribers)
             };
+            let (at, event) = event;
             for subscriber in subscribers {
-                let _ = catch_unwind(AssertUnwindSafe(|| subscriber(&event)));
+                let _ = catch_unwind(AssertUnwindSafe(|| subscriber.call(at, &event)));
             }
             self.state.lock().delivering = false;
         }

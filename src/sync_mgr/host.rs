@@ -53,7 +53,7 @@ use std::thread::{self, JoinHandle};
 
 use crate::core::guard::panic_error;
 use crate::sync::{Arc, Mutex};
-use crate::sync_mgr::session::{ModelessArbiter, finished_of, mean_fraction};
+use crate::sync_mgr::session::{ModelessArbiter, finished_of, weighted_fraction};
 use crate::{
     CancelReason, Session, SessionConfig, SessionOutcome, SessionPhase, SessionSnapshot,
     SyncHandler,
@@ -348,18 +348,20 @@ impl fmt::Debug for HostedSession {
 /// Every session of a [`Host`], as a UI sees them.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct HostSnapshot {
     /// One snapshot per session, in spawn order.
     pub sessions: Vec<SessionSnapshot>,
 }
 
 impl HostSnapshot {
-    /// Overall progress from 0.0 to 1.0: the mean over every session's
-    /// synchronize set, weighted by item count (so every item counts the
-    /// same, whichever session it belongs to). 0.0 when no session has a
-    /// synchronize set yet.
+    /// Overall progress from 0.0 to 1.0 over every session's synchronize
+    /// set, as [`SessionSnapshot::overall`]: weighted by work when every
+    /// item reported its work in all, else by item count (every item counts
+    /// the same, whichever session it belongs to). 0.0 when no session has
+    /// a synchronize set yet.
     pub fn overall(&self) -> f64 {
-        mean_fraction(self.sessions.iter().flat_map(SessionSnapshot::sync_set))
+        weighted_fraction(self.sessions.iter().flat_map(SessionSnapshot::sync_set))
     }
 
     /// Items of all synchronize sets that have finished, and how many there

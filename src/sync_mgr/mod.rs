@@ -15,6 +15,7 @@
 //! | `session/` | [`Session`]: the checking host for one handler |
 //! | `host.rs` | [`Host`]: many sessions, one modeless grant |
 //! | `events.rs` | [`SessionEvent`]: the transitions a session pushes |
+//! | `json_lines.rs` | `StatusWriter`: snapshots and events as JSON lines (feature `serde`) |
 //! | `guard.rs` | the handler wrapper that turns a panic into an error |
 //!
 //! [`SyncMgrProgress`]: crate::SyncMgrProgress
@@ -31,6 +32,8 @@ pub(crate) mod flags;
 pub(crate) mod guard;
 pub(crate) mod handler;
 pub(crate) mod host;
+#[cfg(feature = "serde")]
+pub(crate) mod json_lines;
 pub(crate) mod progress;
 pub(crate) mod records;
 pub(crate) mod reporter;

@@ -14,11 +14,13 @@ impl ProgressItem for SyncMgrProgress {
     }
 
     fn completed(&self) -> Option<u64> {
-        self.value.and_then(|v| u64::try_from(v).ok())
+        self.exact_done
+            .or_else(|| self.value.and_then(|v| u64::try_from(v).ok()))
     }
 
     fn total(&self) -> Option<u64> {
-        self.max.and_then(|v| u64::try_from(v).ok())
+        self.exact_total
+            .or_else(|| self.max.and_then(|v| u64::try_from(v).ok()))
     }
 }
 
@@ -93,6 +95,11 @@ pub struct SyncMgrProgress {
     status: Option<SyncMgrStatus>,
     value: Option<i32>,
     max: Option<i32>,
+    /// The exact work done, when `value` is it scaled down (never sent over
+    /// COM: `iProgValue` is what crosses the edge).
+    exact_done: Option<u64>,
+    /// The exact work in all, when `max` is it scaled down.
+    exact_total: Option<u64>,
 }
 
 impl SyncMgrProgress {
@@ -103,6 +110,8 @@ impl SyncMgrProgress {
             status: None,
             value: None,
             max: None,
+            exact_done: None,
+            exact_total: None,
         }
     }
 
@@ -118,6 +127,8 @@ impl SyncMgrProgress {
             status: Some(status),
             value: None,
             max: None,
+            exact_done: None,
+            exact_total: None,
         }
     }
 
@@ -177,17 +188,41 @@ impl SyncMgrProgress {
     /// [`SyncMgrProgressError::ValueAboveMax`] when the report's work done
     /// exceeds its total.
     pub fn from_item(report: &(impl ProgressItem + ?Sized)) -> Result<Self, SyncMgrProgressError> {
-        let (value, max) = scale_to_i32(report.completed(), report.total());
         Self {
             status_text: report.text().map(str::to_owned),
             status: report.phase().map(ItemPhase::status),
-            value,
-            max,
+            ..Self::new()
         }
+        .with_work(report.completed(), report.total(), None)
         .validated()
     }
 
-    fn validated(self) -> Result<Self, SyncMgrProgressError> {
+    /// Set the work counts: `iProgValue` / `iMaxValue` are `done` / `total`
+    /// shifted right by `shift` (by the smallest shift that makes the
+    /// larger of the two fit an `i32` when `None`), and the exact counts
+    /// are kept beside them for an in-process host
+    /// ([`completed`](ProgressItem::completed) and
+    /// [`total`](ProgressItem::total) give them back).
+    #[inline]
+    pub(crate) fn with_work(
+        mut self,
+        done: Option<u64>,
+        total: Option<u64>,
+        shift: Option<u32>,
+    ) -> Self {
+        let shift = shift.unwrap_or_else(|| shift_for(done.into_iter().chain(total).max()));
+        let narrow = |n: u64| i32::try_from(n >> shift.min(63)).unwrap_or(i32::MAX);
+        self.value = done.map(narrow);
+        self.max = total.map(narrow);
+        let exact = |n: Option<u64>, narrowed: Option<i32>| {
+            n.filter(|&n| narrowed.and_then(|v| u64::try_from(v).ok()) != Some(n))
+        };
+        self.exact_done = exact(done, self.value);
+        self.exact_total = exact(total, self.max);
+        self
+    }
+
+    pub(crate) fn validated(self) -> Result<Self, SyncMgrProgressError> {
         if let Some(value) = self.value.filter(|v| *v < 0) {
             return Err(SyncMgrProgressError::NegativeValue { value });
         }
@@ -203,14 +238,13 @@ impl SyncMgrProgress {
     }
 }
 
-/// Work counts as `i32`s: unchanged when both fit, else both divided by the
-/// same power of two so that the larger fits.
-fn scale_to_i32(done: Option<u64>, total: Option<u64>) -> (Option<i32>, Option<i32>) {
-    let largest = done.into_iter().chain(total).max().unwrap_or(0);
-    let limit = u64::try_from(i32::MAX).unwrap_or(u64::MAX);
-    let shift = (0..64).find(|s| largest >> s <= limit).unwrap_or(63);
-    let narrow = |n: u64| i32::try_from(n >> shift).unwrap_or(i32::MAX);
-    (done.map(narrow), total.map(narrow))
+/// The smallest right shift that makes `largest` fit an `i32` (0 when it
+/// fits): work counts above `i32::MAX` reach SyncMgr divided by the same
+/// power of two, so their ratio survives.
+#[inline]
+pub(crate) fn shift_for(largest: Option<u64>) -> u32 {
+    // `i32::MAX` has 31 bits: shift away every bit above them.
+    (u64::BITS - largest.unwrap_or(0).leading_zeros()).saturating_sub(31)
 }
 
 /// Builds a [`SyncMgrProgress`]; each setter marks its field present.
@@ -236,12 +270,35 @@ impl SyncMgrProgressBuilder {
     /// Report a progress value.
     pub fn value(mut self, value: i32) -> Self {
         self.item.value = Some(value);
+        self.item.exact_done = None;
         self
     }
 
     /// Report a maximum.
     pub fn max(mut self, max: i32) -> Self {
         self.item.max = Some(max);
+        self.item.exact_total = None;
+        self
+    }
+
+    /// Report work in `u64`: `done` of `total`. Counts above `i32::MAX`
+    /// reach `iProgValue` / `iMaxValue` divided by the same power of two
+    /// (the ratio, what a progress bar shows, is kept); an in-process host
+    /// reads the exact counts through [`ProgressItem`].
+    ///
+    /// ```
+    /// use syncmgr::{ProgressItem, SyncMgrProgress};
+    ///
+    /// let five_gib = 5u64 << 30;
+    /// let report = SyncMgrProgress::builder().work(five_gib / 2, five_gib).build()?;
+    /// assert_eq!((report.completed(), report.total()), (Some(five_gib / 2), Some(five_gib)));
+    /// // iMaxValue / iProgValue: both divided by 4 so that 5 GiB fits an i32.
+    /// assert_eq!((report.value(), report.max()), (Some(671_088_640), Some(1_342_177_280)));
+    /// assert_eq!(report.fraction(), Some(0.5));
+    /// # Ok::<(), syncmgr::SyncMgrProgressError>(())
+    /// ```
+    pub fn work(mut self, done: u64, total: u64) -> Self {
+        self.item = self.item.with_work(Some(done), Some(total), None);
         self
     }
 
@@ -305,6 +362,8 @@ impl TryFrom<&RawProgressItem> for SyncMgrProgress {
             max: mask
                 .contains(ProgressMask::MAX_VALUE)
                 .then_some(raw.max_value),
+            exact_done: None,
+            exact_total: None,
         }
         .validated()
     }

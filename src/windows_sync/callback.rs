@@ -47,6 +47,14 @@ impl WindowsSyncProgress {
         }
     }
 
+    /// A report of `completed` of `total` units of work in `u64`:
+    /// `dwCompletedWork` / `dwTotalWork` are `u32`, so counts above
+    /// `u32::MAX` are divided by the same power of two (the ratio is kept).
+    pub fn with_work(role: ProviderRole, stage: ProgressStage, completed: u64, total: u64) -> Self {
+        let (completed, total) = crate::core::progress::scale_to_u32(completed, total);
+        Self::new(role, stage, completed, total)
+    }
+
     /// Decode raw `OnProgress` arguments.
     ///
     /// # Errors

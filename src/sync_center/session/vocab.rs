@@ -35,6 +35,8 @@ pub enum SyncCenterOutcome {
 
 /// One item, as the host sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct SyncCenterItemSnapshot {
     /// The item.
     pub id: SyncCenterItemId,
@@ -62,6 +64,8 @@ pub struct SyncCenterItemSnapshot {
 
 /// A point-in-time copy of a Sync Center session.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct SyncCenterSnapshot {
     /// Every item of the session, in the order they joined it.
     pub items: Vec<SyncCenterItemSnapshot>,

@@ -19,14 +19,21 @@
 //! `progress`) on any thread. Host calls go through the [`CallbackSlot`],
 //! which holds no lock while the callback runs either.
 
+use std::cell::Cell;
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
 
 use crate::core::id_index::IdIndex;
-use crate::sync::{Arc, AtomicBool, AtomicU32, OnceLock, Ordering, RwLock};
+use crate::core::timer;
+use crate::sync::{Arc, AtomicBool, AtomicU32, OnceLock, Ordering, RwLock, fence};
+use crate::sync_mgr::progress::shift_for;
 use crate::{
-    CallbackSlot, CancelDecision, ItemId, ItemPhase, SlotTransition, SyncCallback, SyncMgrProgress,
-    SyncMgrStatus,
+    CallbackSlot, CancelDecision, CancelReason, CancelToken, ItemId, ItemPhase, ProgressItem,
+    SlotTransition, SyncCallback, SyncMgrProgress, SyncMgrStatus,
 };
 
 mod error;
@@ -61,9 +68,14 @@ mod bits {
 /// What the reporter knows about one item, in one atomic word (see
 /// [`bits`]); shared between the [`ProgressReporter`]'s table and the item's
 /// [`ItemReporter`].
+///
+/// The item's [`CancelToken`] is made on first request, as a child of the
+/// reporter's cancel-all token; whoever comes second of "record a cause"
+/// and "make the token" cancels it (both store, fence, then read).
 #[derive(Debug)]
 struct ItemState {
     word: AtomicU32,
+    token: OnceLock<CancelToken>,
 }
 
 impl ItemState {
@@ -71,7 +83,25 @@ impl ItemState {
         let all = if all_cancelled { bits::ALL } else { 0 };
         Self {
             word: AtomicU32::new(all | Self::phase_bits(ItemPhase::Pending)),
+            token: OnceLock::new(),
         }
+    }
+
+    /// The item's token, cancelled if the item's cause is recorded.
+    fn token(&self, all: &CancelToken) -> CancelToken {
+        let token = self.token.get_or_init(|| all.child()).clone();
+        fence(Ordering::SeqCst);
+        self.fire(&token);
+        token
+    }
+
+    /// Cancel `token` with the recorded cause, if there is one.
+    fn fire(&self, token: &CancelToken) {
+        match self.cause() {
+            bits::SKIPPED => token.cancel(CancelReason::Skipped),
+            0 => false,
+            _ => token.cancel(CancelReason::Host),
+        };
     }
 
     fn phase_bits(phase: ItemPhase) -> u32 {
@@ -90,13 +120,18 @@ impl ItemState {
         self.word.load(Ordering::Acquire) & bits::CAUSE
     }
 
-    /// Record a cancel cause unless one is already recorded.
+    /// Record a cancel cause unless one is already recorded, and cancel the
+    /// item's token if it has one.
     fn cancel(&self, cause: u32) {
         let _ = self
             .word
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
                 (word & bits::CAUSE == 0).then_some(word | cause)
             });
+        fence(Ordering::SeqCst);
+        if let Some(token) = self.token.get() {
+            self.fire(token);
+        }
     }
 
     fn phase(&self) -> ItemPhase {
@@ -184,7 +219,7 @@ impl ItemTable {
                 .map(|_| ItemState::new(false))
                 .collect()
         });
-        let init = ItemState::new(born_cancelled).word.into_inner();
+        let init = ItemState::new(born_cancelled).word.load(Ordering::Relaxed);
         // Nobody sees the cell before the id is indexed, under this lock.
         cells[offset].word.store(init, Ordering::Release);
         ids.push(item);
@@ -342,6 +377,7 @@ impl ItemTable {
 pub struct ProgressReporter {
     slot: CallbackSlot,
     all_cancelled: AtomicBool,
+    all_token: CancelToken,
     items: ItemTable,
 }
 
@@ -351,8 +387,33 @@ impl ProgressReporter {
         Self {
             slot: CallbackSlot::new(),
             all_cancelled: AtomicBool::new(false),
+            all_token: CancelToken::new(),
             items: ItemTable::default(),
         }
+    }
+
+    /// A [`CancelToken`] for `item` that is cancelled as soon as this
+    /// reporter learns of a cancel for it: a `CancelItem` or `CancelAll`
+    /// answer to any report (reason [`CancelReason::Host`]) or a
+    /// [`skip`](Self::skip) ([`CancelReason::Skipped`]). Every call returns
+    /// the same token; it is a child of
+    /// [`cancel_all_token`](Self::cancel_all_token).
+    ///
+    /// The reporter learns of a cancel only when the host answers a call
+    /// (the protocol has no other channel): while the work runs without
+    /// reporting, keep asking with
+    /// [`ItemReporter::run_until_cancelled`]. With this crate's
+    /// [`Session`](crate::Session) in the same process, its
+    /// [`item_cancel_token`](crate::Session::item_cancel_token) is cancelled
+    /// the moment the host records the cancel, without any call.
+    pub fn cancel_token(&self, item: ItemId) -> CancelToken {
+        self.entry(item).token(&self.all_token)
+    }
+
+    /// A [`CancelToken`] cancelled once the host has answered cancel-all
+    /// (reason [`CancelReason::Host`]).
+    pub fn cancel_all_token(&self) -> CancelToken {
+        self.all_token.clone()
     }
 
     /// `SetProgressCallback`: register, replace or release (`None`) the host
@@ -461,20 +522,27 @@ impl ProgressReporter {
         self.begin_with(item, SyncMgrProgress::with_status(SyncMgrStatus::Updating))
     }
 
-    /// Like [`begin`](Self::begin), reporting `UPDATING` with value 0 and
-    /// maximum `max`.
+    /// Like [`begin`](Self::begin), reporting `UPDATING` with work done 0
+    /// of `max` (for example a file's size in bytes).
+    ///
+    /// Work is `u64`; SyncMgr's `iProgValue` / `iMaxValue` are `i32`, so
+    /// counts above `i32::MAX` reach the host divided by the same power of
+    /// two (the ratio is kept; see [`ItemReporter::value`]).
     ///
     /// # Errors
     ///
-    /// As [`begin`](Self::begin), and [`ReportError::Invalid`] without
-    /// calling the host when `max` is negative.
-    pub fn begin_with_max(&self, item: ItemId, max: i32) -> Result<ItemReporter<'_>, ReportError> {
-        let report = SyncMgrProgress::builder()
-            .status(SyncMgrStatus::Updating)
-            .value(0)
-            .max(max)
-            .build()?;
-        self.begin_with(item, report)
+    /// As [`begin`](Self::begin).
+    pub fn begin_with_max(&self, item: ItemId, max: u64) -> Result<ItemReporter<'_>, ReportError> {
+        let report = SyncMgrProgress::with_status(SyncMgrStatus::Updating).with_work(
+            Some(0),
+            Some(max),
+            None,
+        );
+        let reporter = self.begin_with(item, report)?;
+        reporter
+            .work
+            .set((Some(0), Some(max), shift_for(Some(max))));
+        Ok(reporter)
     }
 
     fn begin_with(
@@ -497,6 +565,7 @@ impl ProgressReporter {
             reporter: self,
             item,
             state,
+            work: Cell::new((None, None, 0)),
             not_sync: PhantomData,
         };
         reporter.exchange(Some(&report))?;
@@ -537,6 +606,7 @@ impl ProgressReporter {
     fn cancel_all(&self) {
         if !self.all_cancelled.swap(true, Ordering::SeqCst) {
             self.items.cancel_all();
+            self.all_token.cancel(CancelReason::Host);
         }
     }
 }
@@ -575,7 +645,10 @@ pub struct ItemReporter<'a> {
     reporter: &'a ProgressReporter,
     item: ItemId,
     state: &'a ItemState,
-    not_sync: PhantomData<std::cell::Cell<()>>,
+    /// The exact work done and in all last reported, and the shift that
+    /// scaled them to `i32`.
+    work: Cell<(Option<u64>, Option<u64>, u32)>,
+    not_sync: PhantomData<Cell<()>>,
 }
 
 impl ItemReporter<'_> {
@@ -594,24 +667,130 @@ impl ItemReporter<'_> {
         self.state.is_cancelled()
     }
 
-    /// Report the progress value.
+    /// Report the work done (for example bytes copied).
+    ///
+    /// Work is `u64`. SyncMgr's `iProgValue` / `iMaxValue` are `i32`: while
+    /// the item's counts fit, they are sent as they are; above `i32::MAX`
+    /// both are divided by the same power of two (the ratio a progress bar
+    /// shows is kept, and when the divisor changes the maximum is sent
+    /// again with the value). This crate's [`Session`](crate::Session)
+    /// reads the exact counts in the same process.
     ///
     /// # Errors
     ///
-    /// [`ReportError::Invalid`] for a negative value; otherwise as
-    /// [`report`](Self::report).
-    pub fn value(&self, value: i32) -> Result<(), ReportError> {
-        self.report(&SyncMgrProgress::builder().value(value).build()?)
+    /// [`ReportError::Invalid`] when a rescaled report would carry a value
+    /// above the maximum; otherwise as [`report`](Self::report).
+    pub fn value(&self, value: u64) -> Result<(), ReportError> {
+        let (_, total, _) = self.work.get();
+        self.send_work(Some(value), total, false)
     }
 
-    /// Report the maximum value.
+    /// Report the work in all (for example a file's size in bytes); see
+    /// [`value`](Self::value) for how `u64` reaches SyncMgr.
     ///
     /// # Errors
     ///
-    /// [`ReportError::Invalid`] for a negative maximum; otherwise as
-    /// [`report`](Self::report).
-    pub fn max(&self, max: i32) -> Result<(), ReportError> {
-        self.report(&SyncMgrProgress::builder().max(max).build()?)
+    /// As [`value`](Self::value).
+    pub fn max(&self, max: u64) -> Result<(), ReportError> {
+        let (done, _, _) = self.work.get();
+        self.send_work(done, Some(max), true)
+    }
+
+    /// Send the changed half of `(done, total)`, or both when the scale
+    /// changes.
+    #[inline]
+    fn send_work(
+        &self,
+        done: Option<u64>,
+        total: Option<u64>,
+        max_changed: bool,
+    ) -> Result<(), ReportError> {
+        let (_, _, shift) = self.work.get();
+        let new_shift = shift_for(done.into_iter().chain(total).max());
+        let both = new_shift != shift;
+        let (send_done, send_total) = match (both, max_changed) {
+            (true, _) => (done, total),
+            (false, true) => (None, total),
+            (false, false) => (done, None),
+        };
+        let report = SyncMgrProgress::new().with_work(send_done, send_total, Some(new_shift));
+        // Only a pair can be invalid on its own (value above maximum).
+        let report = if both { report.validated()? } else { report };
+        self.exchange(Some(&report))?;
+        self.work.set((done, total, new_shift));
+        Ok(())
+    }
+
+    /// The interval [`run_until_cancelled`](Self::run_until_cancelled) is
+    /// usually given: 250 ms, four host calls a second per item at most.
+    pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+    /// This item's [`CancelToken`]: cancelled as soon as the reporter
+    /// learns of a cancel for it (see [`ProgressReporter::cancel_token`]).
+    pub fn cancel_token(&self) -> CancelToken {
+        self.reporter.cancel_token(self.item)
+    }
+
+    /// Run `work` (for example the copy of a file) while asking the host
+    /// every `every` whether to go on, until the work completes or the item
+    /// is cancelled.
+    ///
+    /// A host that can only answer through the protocol (a COM host, a
+    /// foreign [`SyncCallback`]) tells a handler of a cancel only when a
+    /// call answers it. While `work` runs, this sends the pure cancellation
+    /// poll `Progress(item, NULL)` (§G.3 #25) once per `every` (real time,
+    /// measured from the previous poll), and returns as soon as a poll
+    /// answers a cancel or the item's [`cancel_token`](Self::cancel_token)
+    /// is cancelled by another path (a report on another thread answered
+    /// cancel-all, a skip): `work` is then dropped, which aborts I/O in
+    /// flight, and the item has been finished with `STOPPED` (`SKIPPED`
+    /// after a skip). So a cancel reaches the work within `every` plus one
+    /// host call. [`DEFAULT_POLL_INTERVAL`](Self::DEFAULT_POLL_INTERVAL) is
+    /// a reasonable `every`; reports that `work` sends itself (through
+    /// other handles) are answered as usual.
+    ///
+    /// Runtime-agnostic: the interval is kept by one timer thread the crate
+    /// starts on first use (if that thread cannot start, the host is asked
+    /// only when `work` completes). The returned future borrows the
+    /// reporter mutably, so it is `Send` and can run inside a spawned task.
+    ///
+    /// # Errors
+    ///
+    /// [`ReportError::Cancelled`] when the item was cancelled (the work's
+    /// output is lost), or the error of a poll the host refused.
+    pub async fn run_until_cancelled<F: Future>(
+        &mut self,
+        every: Duration,
+        work: F,
+    ) -> Result<F::Output, ReportError> {
+        enum Step<T> {
+            Done(T),
+            Ask,
+            Cancelled,
+        }
+        let mut work = std::pin::pin!(work);
+        let mut cancelled = self.cancel_token().cancelled();
+        loop {
+            let mut tick = timer::sleep(every);
+            let step = std::future::poll_fn(|cx| {
+                if Pin::new(&mut cancelled).poll(cx).is_ready() {
+                    return Poll::Ready(Step::Cancelled);
+                }
+                if let Poll::Ready(output) = work.as_mut().poll(cx) {
+                    return Poll::Ready(Step::Done(output));
+                }
+                Pin::new(&mut tick).poll(cx).map(|()| Step::Ask)
+            })
+            .await;
+            match step {
+                Step::Done(output) => return Ok(output),
+                Step::Ask => self.poll()?,
+                Step::Cancelled => {
+                    self.poll()?;
+                    return Err(self.known_cancel().unwrap_or(Cancelled::All).into());
+                }
+            }
+        }
     }
 
     /// Report a status text.
@@ -639,7 +818,14 @@ impl ItemReporter<'_> {
         if let Some(status) = report.status().filter(|s| s.is_terminal()) {
             return Err(ReportError::Terminal(status));
         }
-        self.exchange(Some(report))
+        self.exchange(Some(report))?;
+        if report.completed().is_some() || report.total().is_some() {
+            let (done, total, _) = self.work.get();
+            let (done, total) = (report.completed().or(done), report.total().or(total));
+            let shift = shift_for(done.into_iter().chain(total).max());
+            self.work.set((done, total, shift));
+        }
+        Ok(())
     }
 
     /// `Progress(item, NULL)`: ask the host whether to go on, without an

@@ -9,8 +9,19 @@
 //!
 //! | word | bits |
 //! |---|---|
-//! | `flags` (`u32`) | 0–3 the [`ItemPhase`] index; 4 `BUSY`; 5 `OPENED`; 6 `CANCELLED` (a cancel was requested; the reason is kept under the session's lock); 7 `CANCEL_ANSWERED`; 8 `SKIPPED` (requested); 9 `SKIP_DELIVERED`; 10 `IN_SYNC_SET`; 11 `FINISHED_BY_HOST`; 12 `HAS_VALUE`; 13 `HAS_MAX`; 14 `HAS_TEXT` (the text is kept under the session's lock) |
-//! | `progress` (`u64`) | the last value (low 32 bits) and maximum (high 32 bits) |
+//! | `flags` (`u32`) | 0–3 the [`ItemPhase`] index; 4 `BUSY`; 5 `OPENED`; 6 `CANCELLED` (a cancel was requested; the reason is kept under the session's lock); 7 `CANCEL_ANSWERED`; 8 `SKIPPED` (requested); 9 `SKIP_DELIVERED`; 10 `IN_SYNC_SET`; 11 `FINISHED_BY_HOST`; 12 `HAS_VALUE`; 13 `HAS_MAX`; 14 `HAS_TEXT` (the text is kept under the session's lock); 15–20 `SHIFT` |
+//! | `progress` (`u64`) | the last value (low 32 bits) and maximum (high 32 bits), each shifted right by `SHIFT` |
+//!
+//! Work is `u64`; the two counts share one word by sharing a scale: `SHIFT`
+//! is the smallest shift that makes the larger fit 32 bits, so counts up
+//! to `u32::MAX` are exact and larger ones keep their top 32 bits (a
+//! relative error below 2⁻³¹).
+//!
+//! Beside the words, each item has two timestamps (nanoseconds since the
+//! session clock's origin, plus one; 0 for none): when it started and when
+//! it finished in this cycle. They are written when an `ItemStarted` or
+//! `ItemFinished` event is published, never by a progress report that only
+//! moves the value.
 //!
 //! # Invariants
 //!
@@ -34,6 +45,8 @@
 //! The session's lock may be held while taking an item's bit, never the
 //! other way round, and no one waits for anything while holding a bit.
 
+use std::time::Duration;
+
 use crate::sync::{AtomicU32, AtomicU64, OnceLock, Ordering};
 use crate::{ItemId, ItemPhase};
 
@@ -51,13 +64,15 @@ const FINISHED_BY_HOST: u32 = 1 << 11;
 const HAS_VALUE: u32 = 1 << 12;
 const HAS_MAX: u32 = 1 << 13;
 const HAS_TEXT: u32 = 1 << 14;
+const SHIFT_AT: u32 = 15;
+const SHIFT: u32 = 0b11_1111 << SHIFT_AT;
 
 /// One item's state, decoded from its two words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ItemBits {
     pub(crate) phase: ItemPhase,
-    pub(crate) value: Option<i32>,
-    pub(crate) max: Option<i32>,
+    pub(crate) value: Option<u64>,
+    pub(crate) max: Option<u64>,
     /// A report or poll for the item arrived in this cycle.
     pub(crate) opened: bool,
     /// The user asked to cancel it (one-way).
@@ -101,11 +116,17 @@ impl ItemBits {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn decode(flags: u32, progress: u64) -> Self {
         let phase = ItemPhase::from_index((flags & PHASE) as usize).unwrap_or(ItemPhase::Pending);
-        let value = (flags & HAS_VALUE != 0).then_some(progress as u32 as i32);
-        let max = (flags & HAS_MAX != 0).then_some((progress >> 32) as u32 as i32);
+        let shift = (flags & SHIFT) >> SHIFT_AT;
+        let (value, max) = if shift == 0 {
+            (u64::from(progress as u32), progress >> 32)
+        } else {
+            widen(progress, shift)
+        };
+        let value = (flags & HAS_VALUE != 0).then_some(value);
+        let max = (flags & HAS_MAX != 0).then_some(max);
         let bit = |b: u32| flags & b != 0;
         Self {
             phase,
@@ -123,7 +144,7 @@ impl ItemBits {
     }
 
     /// The two words, without `BUSY`.
-    #[inline]
+    #[inline(always)]
     fn encode(self) -> (u32, u64) {
         let bit = |set: bool, b: u32| if set { b } else { 0 };
         // `ItemPhase::index` is below 16.
@@ -138,10 +159,43 @@ impl ItemBits {
             | bit(self.value.is_some(), HAS_VALUE)
             | bit(self.max.is_some(), HAS_MAX)
             | bit(self.has_text, HAS_TEXT);
-        let progress = u64::from(self.value.unwrap_or(0) as u32)
-            | (u64::from(self.max.unwrap_or(0) as u32) << 32);
-        (flags, progress)
+        // The value rounds down and the maximum up, so that "value ≤ max"
+        // and "the value did not go down" keep their answers.
+        let (value, max) = (self.value.unwrap_or(0), self.max.unwrap_or(0));
+        if (value | max) >> 32 == 0 {
+            // Both fit 32 bits: exact, no scale (the common case).
+            return (flags, value | (max << 32));
+        }
+        let (shift, progress) = narrow(value, max);
+        (flags | (shift << SHIFT_AT), progress)
     }
+}
+
+/// The scale and the word of counts that do not both fit 32 bits (kept out
+/// of line: the hot path's counts fit).
+#[cold]
+#[inline(never)]
+fn narrow(value: u64, max: u64) -> (u32, u64) {
+    let ceil = |n: u64, s: u32| (n >> s) + u64::from(s > 0 && n & ((1 << s) - 1) != 0);
+    let mut shift = (u64::BITS - value.max(max).leading_zeros()).saturating_sub(32);
+    if ceil(max, shift) > u64::from(u32::MAX) {
+        shift += 1;
+    }
+    (shift, (value >> shift) | (ceil(max, shift) << 32))
+}
+
+/// The counts of a scaled word (saturating at `u64::MAX`).
+#[cold]
+#[inline(never)]
+fn widen(progress: u64, shift: u32) -> (u64, u64) {
+    let widen = |n: u64| {
+        if n > u64::MAX >> shift {
+            u64::MAX
+        } else {
+            n << shift
+        }
+    };
+    (widen(u64::from(progress as u32)), widen(progress >> 32))
 }
 
 /// Names are stored in blocks of `1 << NAME_BLOCK_SHIFT` items, each with
@@ -162,6 +216,9 @@ struct Segment {
     name_ends: Box<[u32]>,
     flags: Box<[AtomicU32]>,
     progress: Box<[AtomicU64]>,
+    /// When each item started and finished: nanoseconds + 1, 0 for none.
+    started: Box<[AtomicU64]>,
+    finished: Box<[AtomicU64]>,
     index: IdIndex,
     next: OnceLock<Box<Segment>>,
 }
@@ -269,6 +326,8 @@ impl Items {
             name_ends: builder.name_ends.into_boxed_slice(),
             flags: (0..count).map(|_| AtomicU32::new(flags)).collect(),
             progress: (0..count).map(|_| AtomicU64::new(0)).collect(),
+            started: (0..count).map(|_| AtomicU64::new(0)).collect(),
+            finished: (0..count).map(|_| AtomicU64::new(0)).collect(),
             index: builder.index,
             next: OnceLock::new(),
         });
@@ -310,6 +369,30 @@ impl<'a> ItemRef<'a> {
         self.segment.start + self.local
     }
 
+    /// Record that the item started (again) at `at`: the start is
+    /// overwritten and the finish cleared, as for a retry.
+    pub(crate) fn stamp_started(self, at: Duration) {
+        self.segment.finished[self.local].store(0, Ordering::Relaxed);
+        self.segment.started[self.local].store(stamp(at), Ordering::Release);
+    }
+
+    /// Record that the item finished at `at`.
+    pub(crate) fn stamp_finished(self, at: Duration) {
+        self.segment.finished[self.local].store(stamp(at), Ordering::Release);
+    }
+
+    /// When the item started and finished in this cycle, as far as known.
+    pub(crate) fn times(self) -> (Option<Duration>, Option<Duration>) {
+        let read = |w: &AtomicU64| match w.load(Ordering::Acquire) {
+            0 => None,
+            n => Some(Duration::from_nanos(n - 1)),
+        };
+        (
+            read(&self.segment.started[self.local]),
+            read(&self.segment.finished[self.local]),
+        )
+    }
+
     /// The item's state now, without its `BUSY` bit (for snapshots: a
     /// concurrent writer's two words may be seen from either side of its
     /// update, each word whole).
@@ -322,7 +405,8 @@ impl<'a> ItemRef<'a> {
 
     /// Take the item's `BUSY` bit; the guard stores the (changed) state
     /// back and clears the bit when dropped.
-    #[inline]
+    // Always inlined: the lock-free report path is this and a few loads.
+    #[inline(always)]
     pub(crate) fn lock(self) -> ItemGuard<'a> {
         let flags = &self.segment.flags[self.local];
         let mut spins = 0u32;
@@ -354,6 +438,13 @@ impl<'a> ItemRef<'a> {
     }
 }
 
+/// A timestamp as stored: nanoseconds + 1 (0 means none), saturating.
+fn stamp(at: Duration) -> u64 {
+    u64::try_from(at.as_nanos())
+        .unwrap_or(u64::MAX)
+        .saturating_add(1)
+}
+
 /// Exclusive write access to one item (its `BUSY` bit).
 pub(crate) struct ItemGuard<'a> {
     flags: &'a AtomicU32,
@@ -363,7 +454,7 @@ pub(crate) struct ItemGuard<'a> {
 }
 
 impl Drop for ItemGuard<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         let (flags, progress) = self.bits.encode();
         self.progress.store(progress, Ordering::Relaxed);
@@ -385,13 +476,17 @@ mod tests {
         items
     }
 
+    fn bits_again(bits: ItemBits) -> (u32, u64) {
+        bits.encode()
+    }
+
     #[test]
     fn bits_round_trip_through_the_words() {
         let samples = [
             ItemBits::NEW,
             ItemBits {
                 phase: ItemPhase::Disconnected,
-                value: Some(i32::MAX),
+                value: Some(u64::from(u32::MAX)),
                 max: Some(0),
                 opened: true,
                 cancelled: true,
@@ -412,6 +507,29 @@ mod tests {
             let (flags, progress) = bits.encode();
             assert_eq!(flags & BUSY, 0);
             assert_eq!(ItemBits::decode(flags, progress), bits);
+        }
+        for (value, max) in [
+            (1u64 << 40, (1 << 41) + 2),
+            (u64::MAX, u64::MAX),
+            (7, 1 << 33),
+        ] {
+            let bits = ItemBits {
+                value: Some(value),
+                max: Some(max),
+                ..ItemBits::NEW
+            };
+            let (flags, progress) = bits.encode();
+            let back = ItemBits::decode(flags, progress);
+            let (v, m) = (back.value.unwrap(), back.max.unwrap());
+            // The value rounds down, the maximum up, each by less than
+            // 2^-31 of the larger count.
+            let step = (value.max(max) >> 31) + 1;
+            assert!(v <= value && value - v <= step, "{value} {v}");
+            assert!(m >= max && m - max <= step, "{max} {m}");
+            assert_eq!(
+                ItemBits::decode(bits_again(back).0, bits_again(back).1),
+                back
+            );
         }
         for phase in ItemPhase::ALL {
             let bits = ItemBits {

@@ -69,12 +69,14 @@ mod modeless;
 mod progress;
 mod snapshot;
 mod state;
+mod tokens;
 mod vocab;
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::sync::{Arc, AtomicU32, AtomicU64, Condvar, Mutex, Ordering};
-use crate::sync_mgr::events::EventHub;
+use crate::sync_mgr::events::{EventHub, Subscriber};
 use crate::sync_mgr::guard::PanicGuard;
 use crate::{
     CancelReason, ConformanceReport, HandlerError, ItemId, SessionEvent, SubscriptionId,
@@ -84,7 +86,7 @@ use crate::{
 pub use driver::Driver;
 pub(crate) use modeless::ModelessArbiter;
 pub use snapshot::{ItemSnapshot, SessionSnapshot};
-pub(crate) use snapshot::{finished_of, mean_fraction};
+pub(crate) use snapshot::{finished_of, weighted_fraction};
 pub use vocab::{
     LogEntry, SessionConfig, SessionError, SessionOutcome, SessionPhase, ShowErrorOutcome,
     SkipOutcome,
@@ -186,6 +188,7 @@ impl Session {
                 }),
                 completion_arrived: Condvar::new(),
                 events: EventHub::default(),
+                tokens: tokens::Tokens::default(),
                 arbiter,
                 handler: Mutex::new(None),
             }),
@@ -257,7 +260,7 @@ impl Session {
     /// a terminal status in its current cycle.
     pub fn cancel_item(&self, item: ItemId, reason: CancelReason) -> Result<(), SessionError> {
         let mut events = Vec::new();
-        {
+        let token = {
             let mut st = self.shared.state.lock();
             let found = self.shared.items.find(item);
             let found = found.ok_or(SessionError::UnknownItem(item))?;
@@ -273,11 +276,16 @@ impl Session {
                 st.cancel_reasons.insert(found.position(), reason.clone());
                 events.push(SessionEvent::ItemCancelled {
                     item: Some(item),
-                    reason,
+                    reason: reason.clone(),
                 });
             }
+            self.shared.tokens.item(found.position())
+        };
+        // The awaiting task hears of it now, before the subscribers.
+        if let Some(token) = token {
+            token.cancel(reason);
         }
-        self.shared.events.publish(events);
+        self.publish(events);
         Ok(())
     }
 
@@ -301,10 +309,14 @@ impl Session {
                         record.bits.cancelled = true;
                     }
                 }
-                events.push(SessionEvent::ItemCancelled { item: None, reason });
+                events.push(SessionEvent::ItemCancelled {
+                    item: None,
+                    reason: reason.clone(),
+                });
             }
         }
-        self.shared.events.publish(events);
+        self.shared.tokens.all.cancel(reason);
+        self.publish(events);
     }
 
     /// Ask the handler to skip `item` with `SetItemStatus(SKIPPED)`.
@@ -351,8 +363,12 @@ impl Session {
             if !open {
                 st.queued_skips.push(item);
             }
-            open
+            (open, self.shared.tokens.item(found.position()))
         };
+        let (deliver_now, token) = deliver_now;
+        if let Some(token) = token {
+            token.cancel(CancelReason::Skipped);
+        }
         if deliver_now {
             self.deliver_skip(item);
             Ok(SkipOutcome::Delivered)
@@ -423,7 +439,21 @@ impl Session {
         &self,
         subscriber: impl Fn(&SessionEvent) + Send + Sync + 'static,
     ) -> SubscriptionId {
-        self.shared.events.subscribe(Arc::new(subscriber))
+        self.shared
+            .events
+            .subscribe(Subscriber::Plain(Arc::new(subscriber)))
+    }
+
+    /// As [`subscribe`](Self::subscribe), with the time each event was
+    /// published (by the session's [`Clock`](crate::Clock), see
+    /// [`SessionConfig::with_clock`]).
+    pub fn subscribe_timed(
+        &self,
+        subscriber: impl Fn(Duration, &SessionEvent) + Send + Sync + 'static,
+    ) -> SubscriptionId {
+        self.shared
+            .events
+            .subscribe(Subscriber::Timed(Arc::new(subscriber)))
     }
 
     /// Stop a subscription; true if it existed.

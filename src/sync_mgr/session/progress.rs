@@ -6,8 +6,8 @@
 use crate::core::rule::Refusal;
 use crate::sync::Ordering;
 use crate::{
-    CallbackError, CancelDecision, ItemId, ItemPhase, Mode, Rule, SessionEvent, SyncMgrProgress,
-    SyncMgrStatus, Violation,
+    CallbackError, CancelDecision, ItemId, ItemPhase, Mode, ProgressItem, Rule, SessionEvent,
+    SyncMgrProgress, SyncMgrStatus, Violation,
 };
 
 use super::Session;
@@ -169,15 +169,20 @@ impl Session {
                     Some(status) => Some(bits.phase.on(status).ok()?),
                     None => None,
                 };
-                let value = report.value().or(bits.value);
-                let max = report.max().or(bits.max);
-                let changes_range = report.value().is_some() || report.max().is_some();
+                let value = report.completed().or(bits.value);
+                let max = report.total().or(bits.max);
+                let changes_range = report.completed().is_some() || report.total().is_some();
                 if changes_range && value.zip(max).is_some_and(|(v, m)| v > m) {
                     return None; // §G.3 #27
                 }
                 let still_updating = bits.phase.status().is_updating()
                     && next.is_none_or(|p| p.status().is_updating());
-                if still_updating && report.value().zip(bits.value).is_some_and(|(n, o)| n < o) {
+                if still_updating
+                    && report
+                        .completed()
+                        .zip(bits.value)
+                        .is_some_and(|(n, o)| n < o)
+                {
                     return None; // §G.3 #27
                 }
                 Self::open(&mut events, target, &mut record.bits);
@@ -192,7 +197,7 @@ impl Session {
             }
         }
         if !events.is_empty() {
-            shared.events.publish(events);
+            self.publish(events);
         }
         Some(CancelDecision::Continue)
     }
@@ -293,7 +298,7 @@ impl Session {
                 )
             };
             let more_work = report
-                .value()
+                .completed()
                 .zip(record.bits.value)
                 .is_some_and(|(new, old)| new > old);
             let bad_status = status.is_some_and(|s| !ends(s));
@@ -382,9 +387,9 @@ impl Session {
         // violation is recorded in both modes and the report applied. It is
         // checked only when this report changes the value or the maximum,
         // so it is recorded once, not on every later report.
-        let value = report.value().or(record.bits.value);
-        let max = report.max().or(record.bits.max);
-        let changes_range = report.value().is_some() || report.max().is_some();
+        let value = report.completed().or(record.bits.value);
+        let max = report.total().or(record.bits.max);
+        let changes_range = report.completed().is_some() || report.total().is_some();
         if let (true, Some(value), Some(max)) = (changes_range, value, max)
             && value > max
         {
@@ -403,7 +408,7 @@ impl Session {
         }
         let still_updating = record.bits.phase.status().is_updating()
             && next_phase.is_none_or(|p| p.status().is_updating());
-        if let (Some(new), Some(old)) = (report.value(), record.bits.value)
+        if let (Some(new), Some(old)) = (report.completed(), record.bits.value)
             && still_updating
             && new < old
         {
@@ -426,11 +431,11 @@ impl Session {
             st.texts.insert(item.position(), text.to_owned());
             record.bits.has_text = true;
         }
-        if report.value().is_some() {
-            record.bits.value = report.value();
+        if report.completed().is_some() {
+            record.bits.value = report.completed();
         }
-        if report.max().is_some() {
-            record.bits.max = report.max();
+        if report.total().is_some() {
+            record.bits.max = report.total();
         }
         if let Some(next) = next_phase {
             Self::move_to(events, item, &mut record.bits, next);

@@ -5,14 +5,14 @@
 
 use std::collections::HashMap;
 use std::thread::{self, ThreadId};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::core::rule::Refusal;
 use crate::sync::{Arc, AtomicU32, Condvar, Mutex, Ordering};
 use crate::sync_mgr::events::EventHub;
 use crate::{
-    CallbackError, CancelReason, HResult, ItemId, ItemKey, Mode, Rule, SessionEvent, SyncHandler,
-    Violation,
+    CallbackError, CancelReason, HResult, ItemId, ItemKey, Mode, RateEstimator, Rule, SessionEvent,
+    SyncHandler, Violation,
 };
 
 use super::items::Items;
@@ -82,6 +82,12 @@ pub(super) struct State {
     pub(super) violations: Vec<Violation>,
     pub(super) queued_skips: Vec<ItemId>,
     pub(super) retry_items: Option<Vec<ItemId>>,
+    /// Rate estimators by item position, fed when snapshots are taken.
+    pub(super) rates: Vec<RateEstimator>,
+    /// The rate estimator of the synchronize set's total work.
+    pub(super) session_rate: RateEstimator,
+    /// The estimators' window; `None` for [`RateEstimator::DEFAULT_WINDOW`].
+    pub(super) rate_window: Option<Duration>,
 }
 
 impl State {
@@ -167,6 +173,7 @@ pub(super) struct Shared {
     pub(super) state: Mutex<State>,
     pub(super) completion_arrived: Condvar,
     pub(super) events: EventHub,
+    pub(super) tokens: super::tokens::Tokens,
     pub(super) arbiter: Arc<ModelessArbiter>,
     pub(super) handler: Mutex<Option<Arc<dyn SyncHandler>>>,
 }
@@ -180,8 +187,36 @@ impl Session {
             let mut st = self.shared.state.lock();
             f(&mut st, &mut events)
         };
-        self.shared.events.publish(events);
+        self.publish(events);
         result
+    }
+
+    /// Publish `events`, stamped by the session's clock; an item that
+    /// starts or finishes gets the same stamp. Called after every lock is
+    /// released, and only when something happened: a report that only
+    /// moves a value publishes nothing and reads no clock.
+    pub(super) fn publish(&self, events: Vec<SessionEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let shared = &*self.shared;
+        let at = shared.config.clock.now();
+        for event in &events {
+            match event {
+                SessionEvent::ItemStarted { item } => {
+                    if let Some(found) = shared.items.find(*item) {
+                        found.stamp_started(at);
+                    }
+                }
+                SessionEvent::ItemFinished { item, .. } => {
+                    if let Some(found) = shared.items.find(*item) {
+                        found.stamp_finished(at);
+                    }
+                }
+                _ => {}
+            }
+        }
+        shared.events.publish(at, events);
     }
 
     pub(super) fn set_phase(st: &mut State, events: &mut Vec<SessionEvent>, to: SessionPhase) {

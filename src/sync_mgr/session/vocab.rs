@@ -3,10 +3,12 @@
 //! [`SkipOutcome`], [`ShowErrorOutcome`], [`SessionError`]) and what its
 //! error log holds ([`LogEntry`]).
 
+use crate::sync::Arc;
 use std::time::Duration;
 
 use crate::{
-    ErrorId, HResult, HandlerError, ItemId, LogLevel, Mode, SyncEvent, SyncMgrFlags, SyncModifiers,
+    Clock, ErrorId, HResult, HandlerError, ItemId, LogLevel, Mode, SyncEvent, SyncMgrFlags,
+    SyncModifiers, SystemClock,
 };
 
 /// How a session is set up.
@@ -37,6 +39,20 @@ pub struct SessionConfig {
     pub cookie: Option<Vec<u8>>,
     /// How long to wait for each `*Completed` call before giving up.
     pub completion_timeout: Duration,
+    /// Where the session's timestamps come from (events, item start and
+    /// finish, snapshots): a [`SystemClock`] unless set with
+    /// [`with_clock`](Self::with_clock).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl SessionConfig {
+    /// This configuration with `clock` as the source of its timestamps,
+    /// for example a [`ManualClock`](crate::ManualClock) in tests.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
 }
 
 impl SessionConfig {
@@ -120,12 +136,14 @@ impl Default for SessionConfig {
             flags: SyncMgrFlags::new(SyncEvent::Manual, SyncModifiers::empty()),
             cookie: None,
             completion_timeout: Duration::from_secs(30),
+            clock: Arc::new(SystemClock::new()),
         }
     }
 }
 
 /// Where a session is in the documented sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SessionPhase {
     /// Not started.
     Created,
@@ -276,6 +294,7 @@ pub enum SessionError {
 /// One entry of the error log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LogEntry {
     /// The level.
     pub level: LogLevel,
