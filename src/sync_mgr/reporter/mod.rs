@@ -25,8 +25,8 @@ use std::marker::PhantomData;
 use crate::core::id_index::IdIndex;
 use crate::sync::{Arc, AtomicBool, AtomicU32, OnceLock, Ordering, RwLock};
 use crate::{
-    CallbackSlot, CancelDecision, ItemId, ItemPhase, SlotTransition, SyncCallback, SyncMgrProgress,
-    SyncMgrStatus,
+    CallbackSlot, CancelDecision, ItemId, ItemPhase, ItemViolation, Rule, SlotTransition,
+    SyncCallback, SyncMgrProgress, SyncMgrProgressError, SyncMgrStatus,
 };
 
 mod error;
@@ -64,13 +64,32 @@ mod bits {
 #[derive(Debug)]
 struct ItemState {
     word: AtomicU32,
+    /// The last progress value the host accepted, [`NO_VALUE`] before the
+    /// first; written only by the item's open [`ItemReporter`].
+    value: AtomicU32,
 }
+
+/// [`ItemState::value`] before any value was reported (values are `i32`s
+/// of at least 0).
+const NO_VALUE: u32 = u32::MAX;
 
 impl ItemState {
     fn new(all_cancelled: bool) -> Self {
         let all = if all_cancelled { bits::ALL } else { 0 };
         Self {
             word: AtomicU32::new(all | Self::phase_bits(ItemPhase::Pending)),
+            value: AtomicU32::new(NO_VALUE),
+        }
+    }
+
+    /// The last value the host accepted for the item.
+    fn value(&self) -> Option<i32> {
+        i32::try_from(self.value.load(Ordering::Acquire)).ok()
+    }
+
+    fn set_value(&self, value: i32) {
+        if let Ok(value) = u32::try_from(value) {
+            self.value.store(value, Ordering::Release);
         }
     }
 
@@ -187,6 +206,7 @@ impl ItemTable {
         let init = ItemState::new(born_cancelled).word.into_inner();
         // Nobody sees the cell before the id is indexed, under this lock.
         cells[offset].word.store(init, Ordering::Release);
+        cells[offset].value.store(NO_VALUE, Ordering::Release);
         ids.push(item);
         index.insert(item, position, |p| ids[p as usize]);
         &cells[offset]
@@ -258,9 +278,9 @@ impl ItemTable {
 ///
 /// | call | item not cancelled | item known cancelled (answer, skip or cancel-all) | item finished |
 /// |---|---|---|---|
-/// | [`begin`](Self::begin) | reports `UPDATING`; a cancel answer finishes it with `STOPPED` | `Err(Cancelled)`, no host call | `Err(Finished)`, no host call |
+/// | [`begin`](Self::begin) | reports `UPDATING`; a cancel answer finishes it with `STOPPED` | `Err(Cancelled)`, no host call (an item begun before and left unfinished is first sent the `STOPPED` or `SKIPPED` it owes) | `Err(Finished)`, no host call |
 /// | [`value`](ItemReporter::value), [`max`](ItemReporter::max), [`text`](ItemReporter::text), [`report`](ItemReporter::report), [`poll`](ItemReporter::poll) | reports; a cancel answer finishes it with `STOPPED` | finishes it with `STOPPED` (`SKIPPED` after a skip), `Err(Cancelled)` | `Err(Cancelled)`, no host call |
-/// | [`finish`](ItemReporter::finish)`(terminal)` | reports the status | reports the status | `Err(Cancelled)`, no host call |
+/// | [`finish`](ItemReporter::finish)`(terminal)` | reports the status | reports the status (`DELETED` after a skip is refused, §G.2 #18) | `Err(Cancelled)`, no host call |
 ///
 /// An item that was never reported gets no report at all when it turns out
 /// to be cancelled: its first report must not be terminal (§G.3 #20), and the
@@ -388,10 +408,14 @@ impl ProgressReporter {
     ///
     /// # Errors
     ///
-    /// - [`ReportError::Cancelled`] with [`Cancelled::All`] without calling
-    ///   the host when cancel-all has been answered (§G.3 #23), and with
-    ///   [`Cancelled::Item`] without calling the host when the item was
-    ///   cancelled or skipped before.
+    /// - [`ReportError::Cancelled`] with [`Cancelled::All`] when cancel-all
+    ///   has been answered (§G.3 #23), and with [`Cancelled::Item`] when the
+    ///   item was cancelled or skipped before. The host is not asked; only
+    ///   an item that was begun before and left unfinished (its
+    ///   [`ItemReporter`] dropped, or its final report refused because no
+    ///   callback was registered at that moment) is sent the `STOPPED`
+    ///   (`SKIPPED` after a skip) it still owes, so that `Cancelled` always
+    ///   means that every report the protocol required has been sent.
     /// - [`ReportError::Cancelled`] when the host answers a cancel to this
     ///   report; the item has then been finished with `STOPPED`.
     /// - [`ReportError::Finished`] when the item has already reported a
@@ -400,36 +424,38 @@ impl ProgressReporter {
     /// - [`ReportError::Host`] when the host refuses the report or no
     ///   callback is registered.
     pub fn begin(&self, item: ItemId) -> Result<ItemReporter<'_>, ReportError> {
-        self.begin_with(item, SyncMgrProgress::with_status(SyncMgrStatus::Updating))
+        self.begin_with(item, None)
     }
 
     /// Like [`begin`](Self::begin), reporting `UPDATING` with value 0 and
     /// maximum `max`.
     ///
+    /// An item begun again (its earlier [`ItemReporter`] was dropped
+    /// unfinished) goes on where it stopped: the report carries `UPDATING`
+    /// and `max` but not the value 0, which would make the value go down
+    /// (§G.3 #27).
+    ///
     /// # Errors
     ///
     /// As [`begin`](Self::begin), and [`ReportError::Invalid`] without
-    /// calling the host when `max` is negative.
+    /// calling the host when `max` is negative, or when the item is begun
+    /// again with a `max` below the value it already reported.
     pub fn begin_with_max(&self, item: ItemId, max: i32) -> Result<ItemReporter<'_>, ReportError> {
-        let report = SyncMgrProgress::builder()
-            .status(SyncMgrStatus::Updating)
-            .value(0)
-            .max(max)
-            .build()?;
-        self.begin_with(item, report)
+        SyncMgrProgress::builder().max(max).build()?;
+        self.begin_with(item, Some(max))
     }
 
-    fn begin_with(
-        &self,
-        item: ItemId,
-        report: SyncMgrProgress,
-    ) -> Result<ItemReporter<'_>, ReportError> {
+    fn begin_with(&self, item: ItemId, max: Option<i32>) -> Result<ItemReporter<'_>, ReportError> {
         if self.is_all_cancelled() {
-            return Err(Cancelled::All.into());
+            // An item begun before may still owe its `STOPPED`.
+            return match self.items.find(item) {
+                Some(state) => self.finish_cancelled(item, state, Cancelled::All),
+                None => Err(Cancelled::All.into()),
+            };
         }
         let state = self.entry(item);
         if state.cause() != 0 {
-            return Err(Cancelled::Item(item).into());
+            return self.finish_cancelled(item, state, Cancelled::Item(item));
         }
         if !state.open() {
             return Err(ReportError::AlreadyOpen(item));
@@ -441,8 +467,45 @@ impl ProgressReporter {
             state,
             not_sync: PhantomData,
         };
-        reporter.exchange(Some(&report))?;
+        let mut report = SyncMgrProgress::builder().status(SyncMgrStatus::Updating);
+        if let Some(max) = max {
+            match state.value() {
+                // Begun again: go on from the value already reported.
+                Some(value) if value > max => {
+                    return Err(SyncMgrProgressError::ValueAboveMax { value, max }.into());
+                }
+                Some(_) => {}
+                None => report = report.value(0),
+            }
+            report = report.max(max);
+        }
+        reporter.exchange(Some(&report.build()?))?;
         Ok(reporter)
+    }
+
+    /// `begin` on an item known to be cancelled: send the terminal report
+    /// it still owes, if it was begun before and left unfinished (unless
+    /// another [`ItemReporter`] has it open: that one sends it), and return
+    /// the cancel.
+    fn finish_cancelled(
+        &self,
+        item: ItemId,
+        state: &ItemState,
+        cancelled: Cancelled,
+    ) -> Result<ItemReporter<'_>, ReportError> {
+        if state.open() {
+            let reporter = ItemReporter {
+                reporter: self,
+                item,
+                state,
+                not_sync: PhantomData,
+            };
+            if reporter.state.phase().is_terminal() {
+                return Err(reporter.known_cancel().unwrap_or(cancelled).into());
+            }
+            reporter.stop(cancelled)?;
+        }
+        Err(cancelled.into())
     }
 
     /// True when the host has cancelled `item` (a `CancelItem` answer or a
@@ -605,13 +668,27 @@ impl ItemReporter<'_> {
     ///
     /// - Without calling the host: [`ReportError::NotTerminal`] for a status
     ///   that does not finish an item, [`ReportError::Cancelled`] when the
-    ///   item was already finished because of a cancel.
+    ///   item was already finished because of a cancel, and
+    ///   [`ReportError::Phase`] for `DELETED` after a skip (§G.2 #18 allows
+    ///   only `SKIPPED`, `STOPPED`, `FAILED` or `SUCCEEDED` then; the item
+    ///   stays open for one of those).
     /// - [`ReportError::Host`] when the host refuses the report.
     pub fn finish(self, status: SyncMgrStatus) -> Result<(), ReportError> {
         if !status.is_terminal() {
             return Err(ReportError::NotTerminal(status));
         }
-        self.check_not_finished()?;
+        let phase = self.check_not_finished()?;
+        if status == SyncMgrStatus::Deleted && self.state.cause() == bits::SKIPPED {
+            // §G.2 #18: after SetItemStatus(SKIPPED) only SKIPPED, STOPPED,
+            // FAILED or SUCCEEDED may follow.
+            return Err(ItemViolation {
+                rule: Rule::SKIP_WINDOW,
+                from: phase,
+                reported: ItemPhase::Deleted,
+                expected: "skipped, stopped, failed or succeeded after a skip",
+            }
+            .into());
+        }
         self.send_terminal(status)
     }
 
@@ -664,6 +741,9 @@ impl ItemReporter<'_> {
         };
         let decision = self.reporter.slot.progress(self.item, report)?;
         self.state.set_phase(next);
+        if let Some(value) = report.and_then(SyncMgrProgress::value) {
+            self.state.set_value(value);
+        }
         match self.record(decision) {
             Some(cancelled) => self.stop(cancelled),
             None => Ok(()),

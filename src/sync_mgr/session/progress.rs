@@ -139,7 +139,7 @@ impl Session {
                 || !bits.in_sync_set
                 || bits.cancelled
                 || bits.cancel_answered
-                || bits.skip_delivered
+                || bits.skipped
             {
                 return None;
             }
@@ -223,7 +223,10 @@ impl Session {
             st.cancel_all_answered = true;
             record.bits.cancel_answered = true;
             CancelDecision::CancelAll
-        } else if record.bits.cancelled {
+        } else if record.bits.cancelled || (record.bits.skipped && !record.bits.skip_delivered) {
+            // A skip not delivered yet is answered as a cancel of the item:
+            // the handler learns of it at its next report even when no
+            // `SetItemStatus` window opens before it completes.
             record.bits.cancel_answered = true;
             CancelDecision::CancelItem
         } else {

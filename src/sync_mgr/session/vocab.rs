@@ -18,7 +18,9 @@ pub struct SessionConfig {
     pub flags: SyncMgrFlags,
     /// The `lpCookie` passed to `Initialize` (only with `SyncEvent::Invoke`).
     pub cookie: Option<Vec<u8>>,
-    /// How long to wait for each `*Completed` call before giving up.
+    /// How long to wait for each `*Completed` call before giving up. A
+    /// duration too long to add to the clock's current time (such as
+    /// [`Duration::MAX`]) means no timeout.
     pub completion_timeout: Duration,
 }
 
