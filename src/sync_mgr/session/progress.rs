@@ -97,6 +97,16 @@ impl Session {
                     return Ok(answered);
                 }
             }
+            if Self::skip_race(&record, report) {
+                // §G.2 #18: the first non-terminal call after the skip was
+                // delivered may have been under way when it arrived.
+                let answer = Self::answer(st, &mut record);
+                record.bits.cancel_answered = true;
+                return Ok(match answer {
+                    CancelDecision::Continue => CancelDecision::CancelItem,
+                    cancel => cancel,
+                });
+            }
             match report {
                 Some(report) => {
                     if !self.apply_report(st, events, target, &mut record, report)? {
@@ -178,6 +188,26 @@ impl Session {
             shared.events.publish(events);
         }
         Some(CancelDecision::Continue)
+    }
+
+    /// True for the first non-terminal call (report or poll) on an item
+    /// after `SetItemStatus(SKIPPED)` was delivered, before any cancel
+    /// answer for it.
+    ///
+    /// A handler thread checks for a skip and then reports; the skip can
+    /// reach another of its threads in between, and no handler can rule
+    /// that out (the race of §G.3 #23 for skips). So that call is answered
+    /// `CancelItem`, not applied and not held against the handler; the
+    /// handler has been told twice then, and a further non-terminal report
+    /// is a §G.2 #18 breach.
+    fn skip_race(record: &ItemGuard<'_>, report: Option<&SyncMgrProgress>) -> bool {
+        let bits = &record.bits;
+        bits.skip_delivered
+            && !bits.cancel_answered
+            && !bits.phase.is_terminal()
+            && report
+                .and_then(SyncMgrProgress::status)
+                .is_none_or(|s| !s.is_terminal())
     }
 
     pub(super) fn strict(&self) -> bool {
@@ -267,7 +297,8 @@ impl Session {
         }
         // §G.3 #22 applies once this item's own call was answered with a
         // cancel (CANCELITEM, or CANCELALL on a call naming it).
-        if record.bits.cancel_answered && !phase.is_terminal() {
+        // (A skipped item is held to §G.2 #18 below instead.)
+        if record.bits.cancel_answered && !record.bits.skip_delivered && !phase.is_terminal() {
             let ends = |s: SyncMgrStatus| {
                 matches!(
                     s,
