@@ -160,7 +160,9 @@ impl fmt::Debug for Session {
     }
 }
 
-static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+crate::sync::static_item! {
+    static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+}
 
 impl Session {
     /// A new session with its own modeless arbitration.
