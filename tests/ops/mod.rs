@@ -159,6 +159,12 @@ pub struct Scenario {
     pub during_prepare: Vec<User>,
     /// User requests made by a user thread while the session runs.
     pub user_thread: Vec<User>,
+    /// A thread that replaces the handler's callback over and over (and now
+    /// and then releases and registers it again) while the workers run.
+    pub replacer: bool,
+    /// A thread that polls snapshots while the session runs and checks that
+    /// a finished item stays finished, with the same phase.
+    pub poller: bool,
 }
 
 impl Scenario {
@@ -232,6 +238,70 @@ impl Scenario {
             synchronize,
             during_prepare,
             user_thread,
+            replacer: false,
+            poller: false,
+        }
+    }
+
+    /// The stress scenario: `workers` reporting threads with `per_worker`
+    /// items each, reporting every value up to 10; a user thread that cancels
+    /// items one by one (and everything in one round of four); a replacer
+    /// and a snapshot poller. `round` varies which items are cancelled and
+    /// when.
+    pub fn stress(round: u64, workers: usize, per_worker: usize) -> Self {
+        let items = workers * per_worker;
+        // A small linear congruential generator: reproducible per round.
+        let mut state = round
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        let mut next = move |n: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize % n
+        };
+        let plans = (0..workers)
+            .map(|w| {
+                (0..per_worker)
+                    .map(|k| Plan {
+                        item: w * per_worker + k,
+                        max: 10,
+                        ops: (0..10)
+                            .map(|_| match next(20) {
+                                0 => Op::Poll,
+                                1 => Op::Yield,
+                                _ => Op::Value(1),
+                            })
+                            .collect(),
+                        finish: Finish::Succeeded,
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut user_thread: Vec<User> = (0..items / 4)
+            .map(|_| match next(4) {
+                0 => User::Snapshot,
+                _ => User::CancelItem(next(items)),
+            })
+            .collect();
+        if round % 4 == 3 {
+            let at = next(user_thread.len() + 1);
+            user_thread.insert(at, User::CancelAll);
+        }
+        Self {
+            mode: Mode::Strict,
+            items,
+            workers: plans,
+            prepare: When::Inside,
+            synchronize: if round.is_multiple_of(2) {
+                When::Inside
+            } else {
+                When::After
+            },
+            during_prepare: Vec::new(),
+            user_thread,
+            replacer: true,
+            poller: true,
         }
     }
 
@@ -283,6 +353,10 @@ pub struct Log {
     pub unexpected: Mutex<Vec<String>>,
     /// `ItemFinished` events per item.
     pub finished: Mutex<HashMap<ItemId, usize>>,
+    /// Callback replacements (the replacer thread's and the workers').
+    pub replaced: AtomicU64,
+    /// Snapshots the poller took.
+    pub snapshots: AtomicU64,
     /// When the handler began its `SynchronizeCompleted` (the host finishes
     /// the items it left only after that).
     pub completing: AtomicU64,
@@ -369,6 +443,8 @@ impl Handler {
             let seq = self.log.tick();
             self.log.completing.store(seq, Ordering::SeqCst);
         }
+        // Not while another thread of the handler changes the callback.
+        let _changing = lock(&self.changing);
         let slot: &CallbackSlot = self.reporter.callback();
         let result = if prepare {
             slot.prepare_for_sync_completed(HResult::S_OK)
@@ -378,6 +454,20 @@ impl Handler {
         if let Err(error) = result {
             self.log
                 .unexpected(format!("a completion was refused: {error}"));
+        }
+    }
+
+    /// Replace the callback with a new one (the same host behind it); with
+    /// `release`, release it first and register it again after a moment.
+    fn replace(&self, release: bool) {
+        let _changing = lock(&self.changing);
+        if let Some(spy) = self.spy() {
+            if release {
+                self.reporter.set_callback(None);
+                thread::yield_now();
+            }
+            self.reporter.set_callback(Some(spy));
+            self.log.replaced.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -448,19 +538,11 @@ impl Handler {
                 Op::Poll => reporter.poll(),
                 Op::Drop => return Step::Again,
                 Op::Replace => {
-                    let _changing = lock(&self.changing);
-                    if let Some(spy) = self.spy() {
-                        self.reporter.set_callback(Some(spy));
-                    }
+                    self.replace(false);
                     Ok(())
                 }
                 Op::Release => {
-                    let _changing = lock(&self.changing);
-                    if let Some(spy) = self.spy() {
-                        self.reporter.set_callback(None);
-                        thread::yield_now();
-                        self.reporter.set_callback(Some(spy));
-                    }
+                    self.replace(true);
                     Ok(())
                 }
                 Op::User(request) => {
@@ -620,7 +702,12 @@ fn make_request(session: &Session, log: &Log, request: User) {
         }
         User::Snapshot => {
             let snapshot = session.snapshot();
-            assert!(snapshot.items.len() <= MAX_ITEMS);
+            assert!(
+                snapshot
+                    .items
+                    .iter()
+                    .all(|i| i.in_sync_set || !i.phase.is_terminal())
+            );
             None
         }
     };
@@ -678,10 +765,42 @@ pub fn run(scenario: &Scenario) -> Verdict {
             }
         })
     };
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let replacer = scenario.replacer.then(|| {
+        let (handler, done) = (Arc::clone(&handler), Arc::clone(&done));
+        thread::spawn(move || {
+            let mut turn = 0u32;
+            while !done.load(Ordering::SeqCst) {
+                turn += 1;
+                handler.replace(turn.is_multiple_of(16));
+                thread::yield_now();
+            }
+        })
+    });
+    let poller = scenario.poller.then(|| {
+        let (session, done, log) = (session.clone(), Arc::clone(&done), Arc::clone(&log));
+        thread::spawn(move || {
+            let mut finished: HashMap<ItemId, ItemPhase> = HashMap::new();
+            let mut view = session.snapshot();
+            while !done.load(Ordering::SeqCst) {
+                session.snapshot_into(&mut view);
+                log.snapshots.fetch_add(1, Ordering::Relaxed);
+                for item in view.items.iter().filter(|i| i.phase.is_terminal()) {
+                    let first = *finished.entry(item.id).or_insert(item.phase);
+                    assert_eq!(first, item.phase, "a finished item changed: {item:?}");
+                }
+                thread::yield_now();
+            }
+        })
+    });
     let outcome = session.run(Arc::new(Facade(Arc::clone(&handler))));
     user.join().expect("the user thread");
     for late in std::mem::take(&mut *lock(&handler.threads)) {
         late.join().expect("a handler thread");
+    }
+    done.store(true, Ordering::SeqCst);
+    for helper in [replacer, poller].into_iter().flatten() {
+        helper.join().expect("the replacer or the poller panicked");
     }
     // The handler's hold on the session (user requests) ends with the run.
     lock(&handler.user).take();
