@@ -128,6 +128,39 @@ fn queued_skips_are_not_delivered_after_the_completion() {
     assert_eq!(phases(&session), [ItemPhase::Skipped, Stopped]);
 }
 
+/// Found by the `operations` fuzz target's smoke run: a worker finishing an
+/// item with `DELETED` while `SetItemStatus(SKIPPED)` reached another of the
+/// handler's threads was charged with §G.2 #18, a race no handler can rule
+/// out. The first call after the delivery is not held against the handler
+/// (a non-terminal one is answered `CancelItem`, a `DELETED` applied).
+#[test]
+fn deleted_as_the_skip_arrives_is_not_held_against_the_handler() {
+    let session = Session::new(config(Mode::Strict));
+    let answers = Capture::new();
+    let (s, got) = (session.clone(), answers.clone());
+    let handler = Fake::builder(1)
+        .on_synchronize(move |h| {
+            h.report(item(1), support::updating(0, 10))
+                .map_err(support::refused)?;
+            assert_eq!(s.skip_item(item(1)), Ok(SkipOutcome::Queued));
+            Ok(()) // the skip is delivered once this returns
+        })
+        .on_set_item_status(move |h, id, _| {
+            // Another thread of the handler was finishing the item.
+            got.push(h.report(id, support::status(SyncMgrStatus::Deleted)));
+            h.cb()
+                .synchronize_completed(HResult::S_OK)
+                .map_err(support::refused)
+        })
+        .build();
+
+    assert!(session.run(handler.clone()).is_success());
+
+    assert_eq!(answers.get(), [Ok(CancelDecision::Continue)]);
+    assert_eq!(rules(&session), []);
+    assert_eq!(phases(&session), [ItemPhase::Deleted]);
+}
+
 /// Answers `Continue`, records every report; with `cancel` set it answers
 /// `CancelItem` once and releases the reporter's callback from inside that
 /// call (a handler thread replacing its callback at that moment).
