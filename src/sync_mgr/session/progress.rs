@@ -199,7 +199,9 @@ impl Session {
     /// that out (the race of §G.3 #23 for skips). So that call is answered
     /// `CancelItem`, not applied and not held against the handler; the
     /// handler has been told twice then, and a further non-terminal report
-    /// is a §G.2 #18 breach.
+    /// is a §G.2 #18 breach. (A `DELETED` in that position finishes the
+    /// item as reported: `apply_report` does not hold it against the
+    /// handler either.)
     fn skip_race(record: &ItemGuard<'_>, report: Option<&SyncMgrProgress>) -> bool {
         let bits = &record.bits;
         bits.skip_delivered
@@ -333,7 +335,12 @@ impl Session {
                 }
             }
         }
+        // A DELETED that is the first call after the skip was delivered may
+        // have been under way when it arrived (see `skip_race`): applied.
+        let deleted_in_race =
+            status == Some(SyncMgrStatus::Deleted) && !record.bits.cancel_answered;
         if record.bits.skip_delivered
+            && !deleted_in_race
             && status.is_some_and(|s| !s.is_terminal() || s == SyncMgrStatus::Deleted)
         {
             self.breach(
