@@ -512,7 +512,9 @@ struct SkipRun {
 /// driver calls `SetItemStatus(3)` the moment the window after Synchronize
 /// has opened. Then the UI thread skips item 1. Once that skip is
 /// delivered, the handler's worker (played by the same thread, so the order
-/// is fixed) reports `UPDATING 5/10` for item 1 when `misbehave`, finishes
+/// is fixed) reports `UPDATING 5/10` for item 1 twice when `misbehave` (the
+/// first may have been under way when the skip arrived and is answered
+/// `CancelItem`; the second is the breach), finishes
 /// item 1 as skipped and item 2 as succeeded, and completes; the host
 /// finishes the never-started item 3 as skipped.
 fn skip_while_synchronize_is_pending(mode: Mode, misbehave: bool) -> SkipRun {
@@ -537,6 +539,7 @@ fn skip_while_synchronize_is_pending(mode: Mode, misbehave: bool) -> SkipRun {
         let skip = s.skip_item(item(1));
         let mut after_skip = Vec::new();
         if misbehave {
+            after_skip.push(h.report(item(1), updating(5, 10)));
             after_skip.push(h.report(item(1), updating(5, 10)));
         }
         h.report(item(1), status(SyncMgrStatus::Skipped))
@@ -577,8 +580,9 @@ fn updating_after_a_skip_is_rule_18_strict() {
     let run = skip_while_synchronize_is_pending(Mode::Strict, true);
     assert_eq!(run.skip, Ok(SkipOutcome::Delivered));
     assert_eq!(run.outcome, completed_ok());
-    assert_eq!(run.after_skip.len(), 1);
-    assert_eq!(hresult(&run.after_skip[0]), Some(HResult::E_ACCESSDENIED));
+    assert_eq!(run.after_skip.len(), 2);
+    assert_eq!(run.after_skip[0], Ok(CancelDecision::CancelItem));
+    assert_eq!(hresult(&run.after_skip[1]), Some(HResult::E_ACCESSDENIED));
     assert_eq!(rules(&run.session), [Rule::SKIP_WINDOW]);
     // Refused, so not applied.
     assert_eq!(snapshot_of(&run.session, item(1)).value, Some(0));
@@ -590,7 +594,10 @@ fn updating_after_a_skip_is_rule_18_lenient() {
     let run = skip_while_synchronize_is_pending(Mode::Lenient, true);
     assert_eq!(run.skip, Ok(SkipOutcome::Delivered));
     assert_eq!(run.outcome, completed_ok());
-    assert_eq!(run.after_skip, [Ok(CancelDecision::Continue)]);
+    assert_eq!(
+        run.after_skip,
+        [Ok(CancelDecision::CancelItem), Ok(CancelDecision::Continue)]
+    );
     assert_eq!(rules(&run.session), [Rule::SKIP_WINDOW]);
     assert_eq!(run.session.violations()[0].answered, None);
     // Tolerated, so applied.
@@ -599,9 +606,11 @@ fn updating_after_a_skip_is_rule_18_lenient() {
 }
 
 /// The handler has received `SetItemStatus(SKIPPED)` as soon as the call
-/// runs: an `UPDATING` report it makes while handling the skip (here from
+/// runs: `UPDATING` reports it makes while handling the skip (here from
 /// inside the call; a worker thread could equally report before the call
-/// returns) is already "further progress" under §G.2 #18.
+/// returns) are "further progress" under §G.2 #18. The first is answered
+/// `CancelItem` (a worker may have been making it as the skip arrived);
+/// the second is the breach.
 #[test]
 fn updating_while_handling_the_skip_is_rule_18() {
     let session = Session::new(config_with_timeout(Mode::Strict, Duration::from_secs(2)));
@@ -615,6 +624,7 @@ fn updating_while_handling_the_skip_is_rule_18() {
         })
         .on_set_item_status(move |h, id, _| {
             got.push(h.report(id, updating(5, 10)));
+            got.push(h.report(id, updating(5, 10)));
             let _ = h.report(id, status(SyncMgrStatus::Skipped));
             h.cb()
                 .prepare_for_sync_completed(HResult::S_OK)
@@ -626,8 +636,9 @@ fn updating_while_handling_the_skip_is_rule_18() {
 
     assert!(handler.called(&Call::SetItemStatus(item(1), SyncMgrStatus::Skipped)));
     let during = during.get();
-    assert_eq!(during.len(), 1);
-    assert_eq!(hresult(&during[0]), Some(HResult::E_ACCESSDENIED));
+    assert_eq!(during.len(), 2);
+    assert_eq!(during[0], Ok(CancelDecision::CancelItem));
+    assert_eq!(hresult(&during[1]), Some(HResult::E_ACCESSDENIED));
     assert_eq!(rules(&session), [Rule::SKIP_WINDOW]);
     assert_eq!(phases(&session), [Skipped]);
 }
@@ -667,7 +678,8 @@ fn skip_during_prepare_is_queued_and_delivered_after_it_returns() {
 
 /// §G.2 #18 restricts progress *after* `SetItemStatus(SKIPPED)`. A skip that
 /// is only queued has not reached the handler, so its reports must not be
-/// held against it.
+/// held against it; they are answered `CancelItem`, so that the handler
+/// learns of the skip even if no window opens before it completes.
 #[test]
 fn a_queued_skip_is_not_held_against_the_handler_before_delivery() {
     let session = Session::new(config_with_timeout(Mode::Strict, Duration::from_secs(2)));
@@ -676,7 +688,8 @@ fn a_queued_skip_is_not_held_against_the_handler_before_delivery() {
     let handler = Fake::builder(2)
         .on_prepare(move |h, _| {
             got.push(format!("{:?}", s.skip_item(item(1))));
-            // The handler has not been told yet: it may still report.
+            // The handler has not been told yet: it may still report, and
+            // hears of the skip in the answer.
             got.push(format!("{:?}", h.report(item(1), updating(0, 10))));
             Ok(HandlerAnswer::Accept)
         })
@@ -690,7 +703,7 @@ fn a_queued_skip_is_not_held_against_the_handler_before_delivery() {
 
     let outcome = run(&session, &handler);
 
-    assert_eq!(seen.get(), ["Ok(Queued)", "Ok(Continue)"]);
+    assert_eq!(seen.get(), ["Ok(Queued)", "Ok(CancelItem)"]);
     assert_eq!(outcome, completed_ok());
     assert_eq!(phases(&session), [Skipped, Succeeded]);
     assert_eq!(rules(&session), []);
@@ -1657,7 +1670,9 @@ fn a_subscriber_may_call_the_session_from_inside_a_notification() {
     let events = record_events(&session);
     let late = Capture::new();
     let (s, inner) = (session.clone(), late.clone());
-    session.subscribe(move |event| {
+    // The subscriber holds the session: unsubscribed at the end, so the
+    // cycle is broken (miri's leak check).
+    let subscriber = session.subscribe(move |event| {
         let _ = s.snapshot();
         let _ = s.violations();
         let _ = s.conformance_report();
@@ -1737,6 +1752,7 @@ fn a_subscriber_may_call_the_session_from_inside_a_notification() {
     );
     assert_eq!(phases(&session), [Stopped, Stopped]);
     assert_eq!(rules(&session), []);
+    assert!(session.unsubscribe(subscriber));
 }
 
 #[test]

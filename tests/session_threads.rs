@@ -539,9 +539,14 @@ fn run_once(mode: Mode, seed: u64) {
 }
 
 fn seed(iteration: u64) -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos().into());
+    // Miri's isolation has no wall clock (and its runs are deterministic).
+    let nanos = if cfg!(miri) {
+        0
+    } else {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos().into())
+    };
     (nanos ^ (iteration.wrapping_mul(0x9E37_79B9_7F4A_7C15))) | 1
 }
 

@@ -25,7 +25,7 @@ pub const fn item(n: usize) -> ItemId {
 /// threads report while the session is synchronizing.
 pub struct BenchHandler {
     pub reporter: ProgressReporter,
-    count: usize,
+    ids: Vec<ItemId>,
 }
 
 impl SyncHandler for BenchHandler {
@@ -40,7 +40,10 @@ impl SyncHandler for BenchHandler {
     fn enum_items(&self) -> Result<ItemEnumeration, HandlerError> {
         // Empty names: every byte a memory measurement counts is the
         // library's own, not the handler's text.
-        let items = (0..self.count).map(|n| SyncItem::new(item(n), "").expect("a valid item"));
+        let items = self
+            .ids
+            .iter()
+            .map(|&id| SyncItem::new(id, "").expect("a valid item"));
         Ok(ItemEnumeration::complete(items))
     }
 
@@ -87,9 +90,14 @@ impl Running {
     /// Initialize a session of `count` items, prepare all of them and
     /// start synchronizing; returns once the handler may report.
     pub fn start(count: usize) -> Self {
+        Self::start_with((0..count).map(item).collect())
+    }
+
+    /// [`start`](Self::start) with the items `ids`.
+    pub fn start_with(ids: Vec<ItemId>) -> Self {
         let handler = Arc::new(BenchHandler {
             reporter: ProgressReporter::new(),
-            count,
+            ids,
         });
         let session = Session::new(
             SessionConfig::default().with_completion_timeout(Duration::from_secs(24 * 60 * 60)),

@@ -406,12 +406,21 @@ impl ErrorId {
 pub(crate) fn fresh_guid() -> Guid {
     use crate::sync::{AtomicU64, OnceLock, Ordering};
     use std::time::{SystemTime, UNIX_EPOCH};
-    static BASE: OnceLock<u64> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(1);
+    crate::sync::static_item! {
+        static BASE: OnceLock<u64> = OnceLock::new();
+    }
+    crate::sync::static_item! {
+        static COUNTER: AtomicU64 = AtomicU64::new(1);
+    }
     let base = *BASE.get_or_init(|| {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
+        // Miri's isolation has no wall clock; the counter alone keeps the
+        // ids unique within the process there.
+        let now = if cfg!(miri) {
+            UNIX_EPOCH
+        } else {
+            SystemTime::now()
+        };
+        let nanos = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         u64::try_from(nanos & u128::from(u64::MAX)).unwrap_or(0)
             ^ (u64::from(std::process::id()) << 32)
     });

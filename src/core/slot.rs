@@ -80,8 +80,10 @@ impl SlotState {
     }
 }
 
-/// Source of registration ids; 0 stands for "no registration".
-static NEXT_REGISTRATION: AtomicU64 = AtomicU64::new(1);
+crate::sync::static_item! {
+    /// Source of registration ids; 0 stands for "no registration".
+    static NEXT_REGISTRATION: AtomicU64 = AtomicU64::new(1);
+}
 
 /// One registered callback and the calls currently running on it through
 /// the shared path (see "How a call finds its callback" on [`CallbackSlot`]).
@@ -121,10 +123,17 @@ impl<C: ?Sized> Registration<C> {
     }
 }
 
+#[cfg(not(loom))]
 crate::sync::thread_local! {
     /// Registrations this thread is calling into through the shared path,
     /// innermost last.
     static ACTIVE_CALLS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+// Loom's thread-locals have no `const` initializer.
+#[cfg(loom)]
+crate::sync::thread_local! {
+    static ACTIVE_CALLS: RefCell<Vec<usize>> = RefCell::new(Vec::new());
 }
 
 fn calls_on_this_thread(address: usize) -> usize {
@@ -168,13 +177,18 @@ impl<C: ?Sized> Drop for InFlightCall<'_, C> {
 }
 
 /// How many threads can have a stripe of their own in every slot; later
-/// threads (while that many live) take the shared path.
-const STRIPES: usize = 32;
+/// threads (while that many live) take the shared path. Under loom two, so
+/// that a model's third thread takes the shared path.
+const STRIPES: usize = if cfg!(loom) { 2 } else { 32 };
 
-/// Stripe indices of threads that have exited, for reuse.
-static FREE_STRIPES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
-/// The next never-used stripe index.
-static NEXT_STRIPE: AtomicUsize = AtomicUsize::new(0);
+crate::sync::static_item! {
+    /// Stripe indices of threads that have exited, for reuse.
+    static FREE_STRIPES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+}
+crate::sync::static_item! {
+    /// The next never-used stripe index.
+    static NEXT_STRIPE: AtomicUsize = AtomicUsize::new(0);
+}
 
 /// This thread's stripe index, claimed on first use and given back when the
 /// thread exits.
@@ -193,6 +207,10 @@ impl ThreadStripe {
     }
 }
 
+// Under loom a thread's stripe is not given back: the main thread's
+// thread-locals are dropped after the execution's statics, and every
+// execution starts with fresh statics anyway.
+#[cfg(not(loom))]
 impl Drop for ThreadStripe {
     fn drop(&mut self) {
         if let Some(index) = self.0 {
@@ -225,7 +243,17 @@ struct Stripe<C: ?Sized> {
 }
 
 impl<C: ?Sized> Stripe<C> {
+    #[cfg(not(loom))]
     const fn new() -> Self {
+        Self {
+            cached: AtomicU64::new(0),
+            in_call: AtomicBool::new(false),
+            cache: Mutex::new(None),
+        }
+    }
+
+    #[cfg(loom)]
+    fn new() -> Self {
         Self {
             cached: AtomicU64::new(0),
             in_call: AtomicBool::new(false),
@@ -400,11 +428,22 @@ enum Wait {
 
 impl<C: ?Sized> CallbackSlot<C> {
     /// An empty slot.
+    #[cfg(not(loom))]
     pub const fn new() -> Self {
         Self {
             current: Mutex::new(None),
             epoch: AtomicU64::new(0),
             stripes: [const { CachePadded(Stripe::new()) }; STRIPES],
+        }
+    }
+
+    /// An empty slot (not `const` under loom, whose primitives are not).
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        Self {
+            current: Mutex::new(None),
+            epoch: AtomicU64::new(0),
+            stripes: std::array::from_fn(|_| CachePadded(Stripe::new())),
         }
     }
 
@@ -482,7 +521,7 @@ impl<C: ?Sized> CallbackSlot<C> {
                 // so the callback's count is exact when `set` returns.
                 let own = 1 + own_holds + calls_on_this_thread(old.address());
                 while Arc::strong_count(&old) > own {
-                    std::thread::yield_now();
+                    crate::sync::yield_now();
                 }
             }
             // Dropped here, after every lock: the callback's `Drop` may use

@@ -1,8 +1,8 @@
 //! [`SyncHandler`]: the handler side of the protocol
 //! (`ISyncMgrSynchronize`, [the specification](crate::protocol#syncmgr), §E).
 
+use crate::sync::Arc;
 use std::convert::Infallible;
-use std::sync::Arc;
 
 use crate::{
     ErrorId, Guid, HResult, HandlerError, HandlerInfo, ItemId, SyncCallback, SyncItem,

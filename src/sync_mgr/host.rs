@@ -30,12 +30,17 @@
 //!   open items, releases the callback and any modeless grant) and
 //!   [`HostedSession::join`] returns [`SessionOutcome::HandlerFailed`].
 //! - [`Host::sessions`] and [`Host::snapshot`] list sessions in spawn order.
+//! - A host keeps every session that is not yet released, and of the
+//!   released ones only the [`Host::RETAINED_FINISHED`] most recent: the
+//!   others are forgotten when the next session is spawned, so a
+//!   long-running host's memory is bounded by the sessions it runs at once.
 //!
 //! # Deadlock safety
 //!
 //! - The host's lock guards only the session list and the cancel-all reason.
-//!   It is never held while a session method, a handler or a subscriber
-//!   runs: [`cancel_all`](Host::cancel_all) and
+//!   It is never held while a handler or a subscriber runs, nor while a
+//!   session method other than [`Session::phase`] runs (which only reads
+//!   under the session's state lock, to forget released sessions): [`cancel_all`](Host::cancel_all) and
 //!   [`snapshot`](Host::snapshot) clone the list under the lock, release it,
 //!   then call each session.
 //! - Lock order: a session's state lock may take the arbiter's lock (inside
@@ -63,6 +68,28 @@ use crate::{
 struct HostState {
     sessions: Vec<Session>,
     cancel_all: Option<CancelReason>,
+    /// Sessions spawned so far (threads are numbered by it).
+    spawned: usize,
+}
+
+impl HostState {
+    /// Forget released sessions beyond the [`Host::RETAINED_FINISHED`] most
+    /// recent ones.
+    fn forget_released(&mut self) {
+        let released = self
+            .sessions
+            .iter()
+            .filter(|s| s.phase() == SessionPhase::Released)
+            .count();
+        let mut excess = released.saturating_sub(Host::RETAINED_FINISHED);
+        if excess > 0 {
+            self.sessions.retain(|s| {
+                let forget = excess > 0 && s.phase() == SessionPhase::Released;
+                excess -= usize::from(forget);
+                !forget
+            });
+        }
+    }
 }
 
 /// Runs several handler sessions at once, each on its own thread.
@@ -75,9 +102,12 @@ struct HostState {
 /// and transition events ([`subscribe`](Session::subscribe)).
 ///
 /// Dropping a host neither stops nor joins its sessions; join them through
-/// their [`HostedSession`] handles. A host keeps every session it spawned
-/// (for [`sessions`](Self::sessions) and [`snapshot`](Self::snapshot)) for
-/// as long as it lives.
+/// their [`HostedSession`] handles. A host keeps every running session, and
+/// the [`RETAINED_FINISHED`](Self::RETAINED_FINISHED) most recently spawned
+/// of the released ones, for [`sessions`](Self::sessions) and
+/// [`snapshot`](Self::snapshot); older released sessions are forgotten
+/// when the next session is spawned (their [`HostedSession`] handles and
+/// [`Session`] clones keep working).
 ///
 /// # Example
 ///
@@ -139,6 +169,10 @@ pub struct Host {
 }
 
 impl Host {
+    /// How many released sessions a host keeps (the most recently spawned
+    /// ones) besides every session that is still running.
+    pub const RETAINED_FINISHED: usize = 64;
+
     /// A host with no sessions.
     pub fn new() -> Self {
         Self {
@@ -220,8 +254,10 @@ impl Host {
         before_start(&session);
         let (number, born_cancelled) = {
             let mut st = self.state.lock();
+            st.forget_released();
             st.sessions.push(session.clone());
-            (st.sessions.len(), st.cancel_all.clone())
+            st.spawned += 1;
+            (st.spawned, st.cancel_all.clone())
         };
         // Outside the host's lock: cancelling publishes to subscribers.
         if let Some(reason) = born_cancelled {
@@ -261,7 +297,9 @@ impl Host {
         }
     }
 
-    /// Every session this host has spawned, in spawn order.
+    /// The sessions this host keeps, in spawn order: every one still running
+    /// and the [`RETAINED_FINISHED`](Self::RETAINED_FINISHED) most recent
+    /// released ones.
     pub fn sessions(&self) -> Vec<Session> {
         self.state.lock().sessions.clone()
     }

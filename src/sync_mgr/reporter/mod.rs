@@ -29,11 +29,12 @@ use std::time::Duration;
 
 use crate::core::id_index::IdIndex;
 use crate::core::timer;
-use crate::sync::{Arc, AtomicBool, AtomicU32, OnceLock, Ordering, RwLock, fence};
+use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, OnceLock, Ordering, RwLock, fence};
 use crate::sync_mgr::progress::shift_for;
 use crate::{
-    CallbackSlot, CancelDecision, CancelReason, CancelToken, ItemId, ItemPhase, ProgressItem,
-    SlotTransition, SyncCallback, SyncMgrProgress, SyncMgrStatus,
+    CallbackSlot, CancelDecision, CancelReason, CancelToken, ItemId, ItemPhase, ItemViolation,
+    ProgressItem, Rule, SlotTransition, SyncCallback, SyncMgrProgress, SyncMgrProgressError,
+    SyncMgrStatus,
 };
 
 mod error;
@@ -76,7 +77,13 @@ mod bits {
 struct ItemState {
     word: AtomicU32,
     token: OnceLock<CancelToken>,
+    /// The last work done the host accepted, [`NO_VALUE`] before the
+    /// first; written only by the item's open [`ItemReporter`].
+    value: AtomicU64,
 }
+
+/// [`ItemState::value`] before any work done was reported.
+const NO_VALUE: u64 = u64::MAX;
 
 impl ItemState {
     fn new(all_cancelled: bool) -> Self {
@@ -84,6 +91,18 @@ impl ItemState {
         Self {
             word: AtomicU32::new(all | Self::phase_bits(ItemPhase::Pending)),
             token: OnceLock::new(),
+            value: AtomicU64::new(NO_VALUE),
+        }
+    }
+
+    /// The last work done the host accepted for the item.
+    fn value(&self) -> Option<u64> {
+        Some(self.value.load(Ordering::Acquire)).filter(|&value| value != NO_VALUE)
+    }
+
+    fn set_value(&self, value: u64) {
+        if value != NO_VALUE {
+            self.value.store(value, Ordering::Release);
         }
     }
 
@@ -222,6 +241,7 @@ impl ItemTable {
         let init = ItemState::new(born_cancelled).word.load(Ordering::Relaxed);
         // Nobody sees the cell before the id is indexed, under this lock.
         cells[offset].word.store(init, Ordering::Release);
+        cells[offset].value.store(NO_VALUE, Ordering::Release);
         ids.push(item);
         index.insert(item, position, |p| ids[p as usize]);
         &cells[offset]
@@ -294,9 +314,9 @@ impl ItemTable {
 ///
 /// | call | item not cancelled | item known cancelled (answer, skip or cancel-all) | item finished |
 /// |---|---|---|---|
-/// | [`begin`](Self::begin) | reports `UPDATING`; a cancel answer finishes it with `STOPPED` | `Err(Cancelled)`, no host call | `Err(Finished)`, no host call |
+/// | [`begin`](Self::begin) | reports `UPDATING`; a cancel answer finishes it with `STOPPED` | `Err(Cancelled)`, no host call (an item begun before and left unfinished is first sent the `STOPPED` or `SKIPPED` it owes) | `Err(Finished)`, no host call |
 /// | [`value`](ItemReporter::value), [`max`](ItemReporter::max), [`text`](ItemReporter::text), [`report`](ItemReporter::report), [`poll`](ItemReporter::poll) | reports; a cancel answer finishes it with `STOPPED` | finishes it with `STOPPED` (`SKIPPED` after a skip), `Err(Cancelled)` | `Err(Finished)` (`Err(Cancelled)` when a cancel ended it), no host call |
-/// | [`finish`](ItemReporter::finish)`(terminal)` | reports the status | reports the status | `Err(Finished)` (`Err(Cancelled)` when a cancel ended it), no host call |
+/// | [`finish`](ItemReporter::finish)`(terminal)` | reports the status | reports the status (`DELETED` after a skip is refused, [§G.2 #18](crate::protocol#rule-18)) | `Err(Finished)` (`Err(Cancelled)` when a cancel ended it), no host call |
 ///
 /// An item that was never reported gets no report at all when it turns out
 /// to be cancelled: its first report must not be terminal ([§G.3 #20](crate::protocol#rule-20)), and the
@@ -507,10 +527,15 @@ impl ProgressReporter {
     ///
     /// # Errors
     ///
-    /// - [`ReportError::Cancelled`] with [`Cancelled::All`] without calling
-    ///   the host when cancel-all has been answered ([§G.3 #23](crate::protocol#rule-23)), and with
-    ///   [`Cancelled::Item`] without calling the host when the item was
-    ///   cancelled or skipped before.
+    /// - [`ReportError::Cancelled`] with [`Cancelled::All`] when cancel-all
+    ///   has been answered ([§G.3 #23](crate::protocol#rule-23)), and with
+    ///   [`Cancelled::Item`] when the item was cancelled or skipped before.
+    ///   The host is not asked; only an item that was begun before and left
+    ///   unfinished (its [`ItemReporter`] dropped, or its final report
+    ///   refused because no callback was registered at that moment) is sent
+    ///   the `STOPPED` (`SKIPPED` after a skip) it still owes, so that
+    ///   `Cancelled` always means that every report the protocol required
+    ///   has been sent.
     /// - [`ReportError::Cancelled`] when the host answers a cancel to this
     ///   report; the item has then been finished with `STOPPED`.
     /// - [`ReportError::Finished`] when the item has already reported a
@@ -519,7 +544,7 @@ impl ProgressReporter {
     /// - [`ReportError::Host`] when the host refuses the report or no
     ///   callback is registered.
     pub fn begin(&self, item: ItemId) -> Result<ItemReporter<'_>, ReportError> {
-        self.begin_with(item, SyncMgrProgress::with_status(SyncMgrStatus::Updating))
+        self.begin_with(item, None)
     }
 
     /// Like [`begin`](Self::begin), reporting `UPDATING` with work done 0
@@ -529,33 +554,31 @@ impl ProgressReporter {
     /// counts above `i32::MAX` reach the host divided by the same power of
     /// two (the ratio is kept; see [`ItemReporter::value`]).
     ///
+    /// An item begun again (its earlier [`ItemReporter`] was dropped
+    /// unfinished) goes on where it stopped: the report carries `UPDATING`
+    /// and `max` but not the work done 0, which would make the value go
+    /// down ([§G.3 #27](crate::protocol#rule-27)).
+    ///
     /// # Errors
     ///
-    /// As [`begin`](Self::begin).
+    /// As [`begin`](Self::begin), and [`ReportError::Invalid`] without
+    /// calling the host when the item is begun again with a `max` below the
+    /// work it already reported.
     pub fn begin_with_max(&self, item: ItemId, max: u64) -> Result<ItemReporter<'_>, ReportError> {
-        let report = SyncMgrProgress::with_status(SyncMgrStatus::Updating).with_work(
-            Some(0),
-            Some(max),
-            None,
-        );
-        let reporter = self.begin_with(item, report)?;
-        reporter
-            .work
-            .set((Some(0), Some(max), shift_for(Some(max))));
-        Ok(reporter)
+        self.begin_with(item, Some(max))
     }
 
-    fn begin_with(
-        &self,
-        item: ItemId,
-        report: SyncMgrProgress,
-    ) -> Result<ItemReporter<'_>, ReportError> {
+    fn begin_with(&self, item: ItemId, max: Option<u64>) -> Result<ItemReporter<'_>, ReportError> {
         if self.is_all_cancelled() {
-            return Err(Cancelled::All.into());
+            // An item begun before may still owe its `STOPPED`.
+            return match self.items.find(item) {
+                Some(state) => self.finish_cancelled(item, state, Cancelled::All),
+                None => Err(Cancelled::All.into()),
+            };
         }
         let state = self.entry(item);
         if state.cause() != 0 {
-            return Err(Cancelled::Item(item).into());
+            return self.finish_cancelled(item, state, Cancelled::Item(item));
         }
         if !state.open() {
             return Err(ReportError::AlreadyOpen(item));
@@ -568,8 +591,57 @@ impl ProgressReporter {
             work: Cell::new((None, None, 0)),
             not_sync: PhantomData,
         };
-        reporter.exchange(Some(&report))?;
+        let updating = SyncMgrProgress::with_status(SyncMgrStatus::Updating);
+        let Some(max) = max else {
+            reporter.exchange(Some(&updating))?;
+            return Ok(reporter);
+        };
+        let (send_done, done) = match state.value() {
+            // Begun again: go on from the work already reported.
+            Some(value) if value > max => {
+                let saturate = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
+                return Err(SyncMgrProgressError::ValueAboveMax {
+                    value: saturate(value),
+                    max: saturate(max),
+                }
+                .into());
+            }
+            Some(value) => (None, Some(value)),
+            None => (Some(0), Some(0)),
+        };
+        reporter.exchange(Some(&updating.with_work(send_done, Some(max), None)))?;
+        reporter.work.set((
+            done,
+            Some(max),
+            shift_for(done.into_iter().chain(Some(max)).max()),
+        ));
         Ok(reporter)
+    }
+
+    /// `begin` on an item known to be cancelled: send the terminal report
+    /// it still owes, if it was begun before and left unfinished (unless
+    /// another [`ItemReporter`] has it open: that one sends it), and return
+    /// the cancel.
+    fn finish_cancelled(
+        &self,
+        item: ItemId,
+        state: &ItemState,
+        cancelled: Cancelled,
+    ) -> Result<ItemReporter<'_>, ReportError> {
+        if state.open() {
+            let reporter = ItemReporter {
+                reporter: self,
+                item,
+                state,
+                work: Cell::new((None, None, 0)),
+                not_sync: PhantomData,
+            };
+            if reporter.state.phase().is_terminal() {
+                return Err(reporter.known_cancel().unwrap_or(cancelled).into());
+            }
+            reporter.stop(cancelled)?;
+        }
+        Err(cancelled.into())
     }
 
     /// True when the host has cancelled `item` (a `CancelItem` answer or a
@@ -849,13 +921,28 @@ impl ItemReporter<'_> {
     ///
     /// - Without calling the host: [`ReportError::NotTerminal`] for a status
     ///   that does not finish an item, [`ReportError::Cancelled`] when the
-    ///   item was already finished because of a cancel.
+    ///   item was already finished because of a cancel, and
+    ///   [`ReportError::Phase`] for `DELETED` after a skip
+    ///   ([§G.2 #18](crate::protocol#rule-18) allows only `SKIPPED`,
+    ///   `STOPPED`, `FAILED` or `SUCCEEDED` then; the item stays open for
+    ///   one of those).
     /// - [`ReportError::Host`] when the host refuses the report.
     pub fn finish(self, status: SyncMgrStatus) -> Result<(), ReportError> {
         if !status.is_terminal() {
             return Err(ReportError::NotTerminal(status));
         }
-        self.check_not_finished()?;
+        let phase = self.check_not_finished()?;
+        if status == SyncMgrStatus::Deleted && self.state.cause() == bits::SKIPPED {
+            // §G.2 #18: after SetItemStatus(SKIPPED) only SKIPPED, STOPPED,
+            // FAILED or SUCCEEDED may follow.
+            return Err(ItemViolation {
+                rule: Rule::SKIP_WINDOW,
+                from: phase,
+                reported: ItemPhase::Deleted,
+                expected: "skipped, stopped, failed or succeeded after a skip",
+            }
+            .into());
+        }
         self.send_terminal(status)
     }
 
@@ -912,6 +999,9 @@ impl ItemReporter<'_> {
         // and one that did not (§G.3 #23, a thread not yet told) takes it as
         // the acknowledgement of its answer, not as a new item.
         self.state.set_phase(next);
+        if let Some(value) = report.and_then(ProgressItem::completed) {
+            self.state.set_value(value);
+        }
         match self.record(decision) {
             Some(cancelled) => self.stop(cancelled),
             None => Ok(()),

@@ -422,11 +422,7 @@ impl<'a> ItemRef<'a> {
             // Another writer holds the bit for a few instructions; give up
             // the core if it was preempted meanwhile.
             spins += 1;
-            if spins < 64 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
+            crate::sync::spin(spins);
         };
         let progress = &self.segment.progress[self.local];
         let bits = ItemBits::decode(word, progress.load(Ordering::Relaxed));

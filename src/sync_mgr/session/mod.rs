@@ -164,7 +164,9 @@ impl fmt::Debug for Session {
     }
 }
 
-static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+crate::sync::static_item! {
+    static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+}
 
 impl Session {
     /// A new session with its own modeless arbitration.
@@ -328,10 +330,17 @@ impl Session {
     /// returned) and delivered when it does; once no window can open, it is
     /// **refused**. From then on the item may only report a terminal status.
     ///
-    /// The window is checked when the request arrives and the call is made
-    /// outside the session lock, so a completion that the handler sends at
-    /// that very moment may reach the host just before the handler receives
-    /// the skip.
+    /// A queued skip is never lost: until it is delivered, every `Progress`
+    /// call naming the item is answered `CancelItem`, so a handler that
+    /// works on the item (or completes before `Synchronize` returns, when
+    /// no window opens at all) learns of it at its next report. Queued skips
+    /// are delivered one by one, the window checked before each, so none is
+    /// delivered after the completion that closed the window.
+    ///
+    /// The window is checked and the skip marked delivered under the
+    /// session lock, but the call is made outside it, so a completion that
+    /// the handler sends at that very moment may reach the host just before
+    /// the handler receives the skip.
     ///
     /// # Errors
     ///
@@ -359,57 +368,77 @@ impl Session {
                 return Err(SessionError::NoSkipWindow(phase));
             }
             record.bits.skipped = true;
+            // Marked delivered under the same lock as the window check: a
+            // completion either closed the window before (then the skip is
+            // queued) or comes after the handler has been told.
+            record.bits.skip_delivered = open;
             drop(record);
             if !open {
                 st.queued_skips.push(item);
             }
-            (open, self.shared.tokens.item(found.position()))
+            let handler = open.then(|| self.shared.handler.lock().clone());
+            (handler, self.shared.tokens.item(found.position()))
         };
         let (deliver_now, token) = deliver_now;
         if let Some(token) = token {
             token.cancel(CancelReason::Skipped);
         }
-        if deliver_now {
-            self.deliver_skip(item);
-            Ok(SkipOutcome::Delivered)
-        } else {
-            Ok(SkipOutcome::Queued)
+        match deliver_now {
+            Some(handler) => {
+                self.deliver_skip(handler, item);
+                Ok(SkipOutcome::Delivered)
+            }
+            None => Ok(SkipOutcome::Queued),
         }
     }
 
-    fn deliver_skip(&self, item: ItemId) {
-        let Some(handler) = self.shared.handler.lock().clone() else {
+    /// Call `SetItemStatus(item, SKIPPED)`; the item was marked delivered
+    /// under the session lock, in an open window.
+    fn deliver_skip(&self, handler: Option<Arc<dyn SyncHandler>>, item: ItemId) {
+        let Some(handler) = handler else {
             return;
-        };
-        let set_delivered = |delivered: bool| {
-            self.update(|_, _| {
-                if let Some(found) = self.shared.items.find(item) {
-                    found.lock().bits.skip_delivered = delivered;
-                }
-            });
         };
         // From the moment the call starts the item may only report a
         // terminal status (also from inside the call, or from another
         // thread). A handler that refuses the skip keeps working on it.
-        set_delivered(true);
         if handler
             .set_item_status(item, SyncMgrStatus::Skipped)
             .is_err()
         {
-            set_delivered(false);
+            self.update(|_, _| {
+                if let Some(found) = self.shared.items.find(item) {
+                    found.lock().bits.skip_delivered = false;
+                }
+            });
         }
     }
 
+    /// Deliver the queued skips one by one while a window is open: the
+    /// window is checked again before each (a delivery may complete the
+    /// sync), and skips that cannot be delivered stay queued for the next
+    /// window (their items' reports are answered `CancelItem` meanwhile).
     fn deliver_queued_skips(&self) {
-        let queued = {
-            let mut st = self.shared.state.lock();
-            if !st.skip_window_open() {
-                return;
-            }
-            std::mem::take(&mut st.queued_skips)
-        };
-        for item in queued {
-            self.deliver_skip(item);
+        loop {
+            let next = {
+                let mut st = self.shared.state.lock();
+                if !st.skip_window_open() || st.queued_skips.is_empty() {
+                    return;
+                }
+                let item = st.queued_skips.remove(0);
+                let Some(found) = self.shared.items.find(item) else {
+                    continue;
+                };
+                let mut record = found.lock();
+                // An item the handler finished meanwhile (it learned of the
+                // skip from a `CancelItem` answer) needs no delivery.
+                if !record.bits.in_sync_set || record.bits.phase.is_terminal() {
+                    continue;
+                }
+                record.bits.skip_delivered = true;
+                drop(record);
+                (self.shared.handler.lock().clone(), item)
+            };
+            self.deliver_skip(next.0, next.1);
         }
     }
 

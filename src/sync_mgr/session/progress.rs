@@ -113,6 +113,16 @@ impl Session {
                     return Ok(answered);
                 }
             }
+            if Self::skip_race(&record, report) {
+                // §G.2 #18: the first non-terminal call after the skip was
+                // delivered may have been under way when it arrived.
+                let answer = Self::answer(st, &mut record);
+                record.bits.cancel_answered = true;
+                return Ok(match answer {
+                    CancelDecision::Continue => CancelDecision::CancelItem,
+                    cancel => cancel,
+                });
+            }
             match report {
                 Some(report) => {
                     if !self.apply_report(st, events, target, &mut record, report)? {
@@ -156,7 +166,7 @@ impl Session {
                 || bits.phase.is_terminal()
                 || bits.cancelled
                 || bits.cancel_answered
-                || bits.skip_delivered
+                || bits.skipped
             {
                 return None;
             }
@@ -200,6 +210,28 @@ impl Session {
             self.publish(events);
         }
         Some(CancelDecision::Continue)
+    }
+
+    /// True for the first non-terminal call (report or poll) on an item
+    /// after `SetItemStatus(SKIPPED)` was delivered, before any cancel
+    /// answer for it.
+    ///
+    /// A handler thread checks for a skip and then reports; the skip can
+    /// reach another of its threads in between, and no handler can rule
+    /// that out (the race of §G.3 #23 for skips). So that call is answered
+    /// `CancelItem`, not applied and not held against the handler; the
+    /// handler has been told twice then, and a further non-terminal report
+    /// is a §G.2 #18 breach. (A `DELETED` in that position finishes the
+    /// item as reported: `apply_report` does not hold it against the
+    /// handler either.)
+    fn skip_race(record: &ItemGuard<'_>, report: Option<&SyncMgrProgress>) -> bool {
+        let bits = &record.bits;
+        bits.skip_delivered
+            && !bits.cancel_answered
+            && !bits.phase.is_terminal()
+            && report
+                .and_then(SyncMgrProgress::status)
+                .is_none_or(|s| !s.is_terminal())
     }
 
     pub(super) fn strict(&self) -> bool {
@@ -246,7 +278,10 @@ impl Session {
             st.tell_cancel_all();
             record.bits.cancel_answered = true;
             CancelDecision::CancelAll
-        } else if record.bits.cancelled {
+        } else if record.bits.cancelled || (record.bits.skipped && !record.bits.skip_delivered) {
+            // A skip not delivered yet is answered as a cancel of the item:
+            // the handler learns of it at its next report even when no
+            // `SetItemStatus` window opens before it completes.
             record.bits.cancel_answered = true;
             CancelDecision::CancelItem
         } else {
@@ -290,7 +325,8 @@ impl Session {
         }
         // §G.3 #22 applies once this item's own call was answered with a
         // cancel (CANCELITEM, or CANCELALL on a call naming it).
-        if record.bits.cancel_answered && !phase.is_terminal() {
+        // (A skipped item is held to §G.2 #18 below instead.)
+        if record.bits.cancel_answered && !record.bits.skip_delivered && !phase.is_terminal() {
             let ends = |s: SyncMgrStatus| {
                 matches!(
                     s,
@@ -325,7 +361,12 @@ impl Session {
                 }
             }
         }
+        // A DELETED that is the first call after the skip was delivered may
+        // have been under way when it arrived (see `skip_race`): applied.
+        let deleted_in_race =
+            status == Some(SyncMgrStatus::Deleted) && !record.bits.cancel_answered;
         if record.bits.skip_delivered
+            && !deleted_in_race
             && status.is_some_and(|s| !s.is_terminal() || s == SyncMgrStatus::Deleted)
         {
             self.breach(

@@ -356,19 +356,25 @@ impl Session {
     /// Wait for the completion `which`; `None` on timeout (the completion is
     /// then marked given up).
     pub(super) fn wait_for(&self, which: fn(&mut State) -> &mut Completion) -> Option<HResult> {
-        let deadline = Instant::now() + self.shared.config.completion_timeout;
+        // A timeout too long for the clock (`Duration::MAX`) means none.
+        let deadline = Instant::now().checked_add(self.shared.config.completion_timeout);
         let mut st = self.shared.state.lock();
         loop {
             match *which(&mut st) {
                 Completion::Arrived(code) => return Some(code),
                 Completion::Awaiting => {
-                    if self
-                        .shared
-                        .completion_arrived
-                        .wait_until(&mut st, deadline)
-                        .timed_out()
-                        && *which(&mut st) == Completion::Awaiting
-                    {
+                    let timed_out = match deadline {
+                        Some(deadline) => self
+                            .shared
+                            .completion_arrived
+                            .wait_until(&mut st, deadline)
+                            .timed_out(),
+                        None => {
+                            self.shared.completion_arrived.wait(&mut st);
+                            false
+                        }
+                    };
+                    if timed_out && *which(&mut st) == Completion::Awaiting {
                         *which(&mut st) = Completion::GaveUp;
                         return None;
                     }

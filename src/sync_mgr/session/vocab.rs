@@ -37,7 +37,9 @@ pub struct SessionConfig {
     /// The `lpCookie` passed to `Initialize`: only with [`SyncEvent::Invoke`],
     /// and at most [`SessionConfig::MAX_COOKIE`] bytes ([`validate`](Self::validate)).
     pub cookie: Option<Vec<u8>>,
-    /// How long to wait for each `*Completed` call before giving up.
+    /// How long to wait for each `*Completed` call before giving up. A
+    /// duration too long to add to the clock's current time (such as
+    /// [`Duration::MAX`]) means no timeout.
     pub completion_timeout: Duration,
     /// Where the session's timestamps come from (events, item start and
     /// finish, snapshots): a [`SystemClock`] unless set with
