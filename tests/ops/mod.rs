@@ -818,16 +818,7 @@ impl Verdict {
         let log = &self.log;
         let unexpected = lock(&log.unexpected).clone();
         assert!(unexpected.is_empty(), "{unexpected:?}\n{scenario:#?}");
-        let violations: Vec<_> = self
-            .session
-            .violations()
-            .into_iter()
-            // TODO(#16): a worker that has not seen the CANCELALL another
-            // worker was answered may still open a new item (§G.3 #23); the
-            // session is being changed to answer such reports CANCELALL
-            // without recording them. Until then the property tolerates it.
-            .filter(|v| v.rule != Rule::NO_NEW_ITEM_AFTER_CANCEL_ALL)
-            .collect();
+        let violations: Vec<_> = self.session.violations().into_iter().collect();
         assert!(
             violations.is_empty(),
             "a correct handler was blamed: {violations:#?}\n{scenario:#?}"
@@ -866,10 +857,8 @@ impl Verdict {
                     assert!(item.finished_by_host, "{item:?}\n{scenario:#?}");
                     // The host finishes the items the handler left after the
                     // completion; a request accepted before the handler began
-                    // it was seen then. A later one may or may not have been.
-                    // TODO(#16): cancels of finished items are still accepted
-                    // (and marked) today; the session is being changed to
-                    // refuse them, which will make the late case `Failed`.
+                    // it was seen then. A later one may or may not have been
+                    // (a request for an item already finished is refused).
                     let completing = log.completing.load(Ordering::SeqCst);
                     let requests = accepted
                         .iter()
@@ -878,8 +867,8 @@ impl Verdict {
                         (e || r.seq < completing, l || r.seq > completing)
                     });
                     let expected: &[ItemPhase] = match (early, late) {
-                        // TODO(#16): an item skipped before it starts that
-                        // the handler never opens is to end Skipped.
+                        // Skipped before it was opened: Skipped; cancelled:
+                        // Stopped.
                         (true, _) => &[ItemPhase::Stopped, ItemPhase::Skipped],
                         (false, true) => {
                             &[ItemPhase::Stopped, ItemPhase::Skipped, ItemPhase::Failed]
@@ -891,16 +880,6 @@ impl Verdict {
                         "{item:?} ended {:?}\n{scenario:#?}",
                         item.phase
                     );
-                }
-                // TODO(#16): a worker that has not seen the CANCELALL another
-                // worker was answered opens its item; the strict host answers
-                // CANCELALL without applying its reports (§G.3 #23), so the
-                // worker's STOPPED is not applied either and the host
-                // finishes the item `Stopped`.
-                [(SyncMgrStatus::Stopped | SyncMgrStatus::Skipped, CancelDecision::CancelAll)]
-                    if item.finished_by_host =>
-                {
-                    assert_eq!(item.phase, ItemPhase::Stopped, "{item:?}\n{scenario:#?}");
                 }
                 [(status, _)] => {
                     assert!(
