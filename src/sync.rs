@@ -166,6 +166,10 @@ mod imp {
         pub(crate) fn notify_all(&self) {
             self.0.notify_all();
         }
+
+        pub(crate) fn notify_one(&self) {
+            self.0.notify_one();
+        }
     }
 
     /// A loom reader-writer lock with parking_lot's API.

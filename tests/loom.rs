@@ -240,10 +240,7 @@ enum Request {
 /// One lock-free report on an opened item against one user request: a
 /// request that has returned before the report begins is seen by it.
 fn session_report_against(request: Request) {
-    let session = Session::new(SessionConfig {
-        mode: Mode::Strict,
-        ..SessionConfig::default()
-    });
+    let session = Session::new(SessionConfig::new(Mode::Strict));
     let user = session.clone();
     let handler = Arc::new(Handler {
         slot: Arc::new(CallbackSlot::new()),

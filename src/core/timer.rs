@@ -79,7 +79,9 @@ impl Timer {
 
 /// The timer, started on first use; `None` if its thread could not start.
 fn timer() -> Option<&'static Timer> {
-    static TIMER: OnceLock<Option<&'static Timer>> = OnceLock::new();
+    crate::sync::static_item! {
+        static TIMER: OnceLock<Option<&'static Timer>> = OnceLock::new();
+    }
     *TIMER.get_or_init(|| {
         let timer: &'static Timer = Box::leak(Box::default());
         std::thread::Builder::new()
