@@ -173,6 +173,18 @@ impl ComSyncCenterHandler {
 
     /// Run `body` with the handler's `ISyncMgrHandlerInfo`, in its
     /// apartment; `None` when `GetHandlerInfo` answers `E_NOTIMPL`.
+    /// One of `ISyncMgrHandlerInfo`'s `S_OK` / `S_FALSE` answers
+    /// (`IsActive`, `IsEnabled`, `IsConnected`); true, Windows' default,
+    /// when the handler has no info object.
+    fn info_flag(
+        &self,
+        method: &'static str,
+        call: impl FnOnce(&ISyncMgrHandlerInfo) -> HRESULT,
+    ) -> Result<bool, HandlerError> {
+        let answer = self.with_info(|info| yes_no(method, from_hresult(call(info))))?;
+        Ok(answer.unwrap_or(true))
+    }
+
     fn with_info<R>(
         &self,
         body: impl FnOnce(&ISyncMgrHandlerInfo) -> Result<R, ComError>,
@@ -441,34 +453,24 @@ impl SyncCenterHandler for ComSyncCenterHandler {
     }
 
     fn is_active(&self) -> Result<bool, HandlerError> {
-        let answer = self.with_info(|info| {
-            // SAFETY: a live interface, its own slot.
-            yes_no(
-                "IsActive",
-                from_hresult(unsafe { (info.vtable().IsActive)(info.as_raw()) }),
-            )
-        })?;
-        Ok(answer.unwrap_or(true))
+        // SAFETY: a live interface, its own slot.
+        self.info_flag("IsActive", |info| unsafe {
+            (info.vtable().IsActive)(info.as_raw())
+        })
     }
 
     fn is_enabled(&self) -> Result<bool, HandlerError> {
-        let answer = self.with_info(|info| {
-            // SAFETY: a live interface, its own slot.
-            yes_no(
-                "IsEnabled",
-                from_hresult(unsafe { (info.vtable().IsEnabled)(info.as_raw()) }),
-            )
-        })?;
-        Ok(answer.unwrap_or(true))
+        // SAFETY: a live interface, its own slot.
+        self.info_flag("IsEnabled", |info| unsafe {
+            (info.vtable().IsEnabled)(info.as_raw())
+        })
     }
 
     fn is_connected(&self) -> Result<bool, HandlerError> {
-        let answer = self.with_info(|info| {
-            // SAFETY: a live interface, its own slot.
-            let code = unsafe { (info.vtable().IsConnected)(info.as_raw()) };
-            yes_no("IsConnected", from_hresult(code))
-        })?;
-        Ok(answer.unwrap_or(true))
+        // SAFETY: a live interface, its own slot.
+        self.info_flag("IsConnected", |info| unsafe {
+            (info.vtable().IsConnected)(info.as_raw())
+        })
     }
 
     fn item_type_label(&self, item: &SyncCenterItemId) -> Result<String, HandlerError> {
