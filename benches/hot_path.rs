@@ -14,25 +14,24 @@
 //! | `lifecycle/replace` | `CallbackSlot::set(Some(..))` over a held callback |
 //! | `lifecycle/report` | `CallbackSlot::progress` on a trivial callback (the slot's own cost) |
 //! | `lifecycle/report_during_replace` | the same while another thread replaces the callback without pause |
+//! | `lifecycle/replace_under_load/{8,40}` | one `CallbackSlot::set` while 8 or 40 threads report through the slot in a loop; prints the p50 / p99 / max of the `set` latency too |
 
 mod common;
 
-use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use syncmgr::{
-    CallbackError, CallbackSlot, CancelDecision, ItemId, ItemReporter, ProgressReporter,
-    SyncCallback, SyncMgrProgress, SyncMgrStatus,
-};
+use syncmgr::{CallbackSlot, SyncCallback, SyncMgrProgress, SyncMgrStatus};
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
-use common::{Running, item};
+use common::{
+    NaiveCallback, NaiveHost, Reporting, Running, Trivial, dyn_slot, dyn_slot_call, item,
+    naive_item,
+};
 
 /// Items in the sessions and maps of the progress benches.
 const ITEMS: usize = 1_000;
@@ -64,137 +63,15 @@ fn cancel_check(c: &mut Criterion) {
     drop(parent);
 }
 
-/// Reports increasing values on one item; moves to the next item before the
-/// value could overflow.
-struct Reporting<'a> {
-    reporter: &'a ProgressReporter,
-    next: usize,
-    open: Option<ItemReporter<'a>>,
-    value: u64,
-}
-
-impl<'a> Reporting<'a> {
-    fn new(reporter: &'a ProgressReporter, first: usize) -> Self {
-        Self {
-            reporter,
-            next: first,
-            open: None,
-            value: 0,
-        }
-    }
-
-    #[inline]
-    fn step(&mut self) {
-        self.value += 1;
-        if self.value == i32::MAX as u64 || self.open.is_none() {
-            self.turn();
-        }
-        let decision = self.open.as_ref().map(|open| open.value(self.value));
-        assert!(matches!(decision, Some(Ok(()))), "{decision:?}");
-    }
-
-    #[cold]
-    fn turn(&mut self) {
-        if let Some(open) = self.open.take() {
-            open.finish(SyncMgrStatus::Succeeded)
-                .expect("the item finishes");
-        }
-        self.open = Some(
-            self.reporter
-                .begin_with_max(item(self.next), i32::MAX as u64)
-                .expect("the item opens"),
-        );
-        self.next += 1;
-        self.value = 1;
-    }
-
-    fn finish(mut self) {
-        if let Some(open) = self.open.take() {
-            open.finish(SyncMgrStatus::Succeeded)
-                .expect("the item finishes");
-        }
-    }
-}
-
-/// What a user would otherwise write: one mutex around a map of items.
-#[derive(Default)]
-struct NaiveItem {
-    value: i32,
-    max: i32,
-    status: u8,
-    cancel: bool,
-}
-
-trait NaiveCallback: Send + Sync {
-    fn progress(&self, item: Uuid, value: i32) -> CancelDecision;
-}
-
-struct NaiveHost {
-    cancel_all: bool,
-    items: Mutex<HashMap<Uuid, NaiveItem>>,
-}
-
-impl NaiveHost {
-    fn new(count: usize) -> Self {
-        let items = (0..count)
-            .map(|n| {
-                let state = NaiveItem {
-                    max: i32::MAX,
-                    ..NaiveItem::default()
-                };
-                (naive_item(n), state)
-            })
-            .collect();
-        Self {
-            cancel_all: false,
-            items: Mutex::new(items),
-        }
-    }
-}
-
-impl NaiveCallback for NaiveHost {
-    fn progress(&self, item: Uuid, value: i32) -> CancelDecision {
-        let mut items = self.items.lock().expect("not poisoned");
-        let Some(state) = items.get_mut(&item) else {
-            return CancelDecision::Continue;
-        };
-        if value >= state.value && value <= state.max {
-            state.value = value;
-            state.status = 1;
-        }
-        if self.cancel_all {
-            CancelDecision::CancelAll
-        } else if state.cancel {
-            CancelDecision::CancelItem
-        } else {
-            CancelDecision::Continue
-        }
-    }
-}
-
-fn naive_item(n: usize) -> Uuid {
-    *item(n).as_uuid()
-}
-
-type DynCallback = Arc<dyn Fn(ItemId, i32) -> CancelDecision + Send + Sync>;
-
 fn progress(c: &mut Criterion) {
     let mut group = c.benchmark_group("progress");
 
-    let slot: parking_lot::RwLock<Option<DynCallback>> =
-        parking_lot::RwLock::new(Some(Arc::new(|item: ItemId, value: i32| {
-            if item.is_null() && value < 0 {
-                CancelDecision::CancelAll
-            } else {
-                CancelDecision::Continue
-            }
-        })));
+    let slot = dyn_slot();
     group.bench_function("dyn_slot", |b| {
         let mut value = 0;
         b.iter(|| {
             value += 1;
-            let callback = black_box(&slot).read().clone();
-            callback.map(|f| f(black_box(item(0)), value))
+            dyn_slot_call(black_box(&slot), black_box(item(0)), value)
         });
     });
 
@@ -286,22 +163,6 @@ fn progress_2threads(c: &mut Criterion) {
     running.finish();
 }
 
-struct Trivial;
-
-impl SyncCallback for Trivial {
-    fn progress(
-        &self,
-        item: ItemId,
-        _: Option<&SyncMgrProgress>,
-    ) -> Result<CancelDecision, CallbackError> {
-        Ok(if item.is_null() {
-            CancelDecision::CancelAll
-        } else {
-            CancelDecision::Continue
-        })
-    }
-}
-
 fn lifecycle(c: &mut Criterion) {
     let mut group = c.benchmark_group("lifecycle");
     let callback: Arc<dyn SyncCallback> = Arc::new(Trivial);
@@ -335,11 +196,84 @@ fn lifecycle(c: &mut Criterion) {
     slot.release();
 }
 
+/// Sorted `set` latencies of one `replace_under_load` run, for the p99
+/// criterion's median does not show.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    // Indices of a few thousand samples: exact in f64.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[index]
+}
+
+/// `CallbackSlot::set` latency while `threads` threads report through the
+/// slot without pause: a replace waits only for the calls that began before
+/// it, never for the report rate.
+fn replace_under_load(c: &mut Criterion) {
+    let mut group = c.benchmark_group("lifecycle/replace_under_load");
+    group.sample_size(20);
+    let report = SyncMgrProgress::builder()
+        .value(1)
+        .build()
+        .expect("a valid report");
+    for threads in [8_usize, 40] {
+        let callback: Arc<dyn SyncCallback> = Arc::new(Trivial);
+        let slot: CallbackSlot = CallbackSlot::new();
+        slot.set(Some(callback.clone()));
+        let stop = AtomicBool::new(false);
+        let mut latencies = Vec::new();
+        let started = Barrier::new(threads + 1);
+        thread::scope(|scope| {
+            for _ in 0..threads {
+                let (slot, stop, started, report) = (&slot, &stop, &started, &report);
+                scope.spawn(move || {
+                    started.wait();
+                    while !stop.load(Ordering::Relaxed) {
+                        let _ = black_box(slot.progress(item(0), Some(report)));
+                    }
+                });
+            }
+            started.wait();
+            group.bench_function(threads.to_string(), |b| {
+                b.iter_custom(|n| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..n {
+                        let began = Instant::now();
+                        slot.set(Some(callback.clone()));
+                        let took = began.elapsed();
+                        latencies.push(took);
+                        total += took;
+                    }
+                    total
+                });
+            });
+            stop.store(true, Ordering::Relaxed);
+        });
+        latencies.sort_unstable();
+        println!(
+            "lifecycle/replace_under_load/{threads}: {} sets, p50 {:?}, p99 {:?}, max {:?}",
+            latencies.len(),
+            percentile(&latencies, 0.5),
+            percentile(&latencies, 0.99),
+            latencies.last().copied().unwrap_or_default()
+        );
+        slot.release();
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     cancel_check,
     progress,
     progress_2threads,
-    lifecycle
+    lifecycle,
+    replace_under_load
 );
 criterion_main!(benches);

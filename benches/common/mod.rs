@@ -1,17 +1,23 @@
 //! A session under load, shared by the benches: a handler whose items are
 //! reported from the bench's own threads while the session's driver waits
-//! for `SynchronizeCompleted` on a thread of its own.
+//! for `SynchronizeCompleted` on a thread of its own; the reporting loop
+//! ([`Reporting`]), the baselines a user would otherwise write
+//! ([`NaiveHost`], [`dyn_slot`]) and a trivial callback ([`Trivial`]), so
+//! the criterion benches and the instruction counts measure the same code.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use syncmgr::{
-    Driver, HResult, HandlerAnswer, HandlerError, HandlerInfo, ItemEnumeration, ItemId,
-    ProgressReporter, Session, SessionConfig, SessionOutcome, SessionPhase, SyncCallback,
-    SyncHandler, SyncItem, SyncMgrFlags, SyncMgrStatus, WindowHandle,
+    CallbackError, CancelDecision, Driver, HResult, HandlerAnswer, HandlerError, HandlerInfo,
+    ItemEnumeration, ItemId, ItemReporter, ProgressReporter, Session, SessionConfig,
+    SessionOutcome, SessionPhase, SyncCallback, SyncHandler, SyncItem, SyncMgrFlags,
+    SyncMgrProgress, SyncMgrStatus, WindowHandle,
 };
+use uuid::Uuid;
 
 /// The id of the bench's `n`-th item (from 0).
 pub const fn item(n: usize) -> ItemId {
@@ -134,5 +140,158 @@ impl Running {
         assert!(outcome.expect("sync ran").is_success());
         driver.release();
         self.session
+    }
+}
+
+/// Reports increasing values on one item; moves to the next item before the
+/// value could overflow.
+pub struct Reporting<'a> {
+    reporter: &'a ProgressReporter,
+    next: usize,
+    open: Option<ItemReporter<'a>>,
+    value: u64,
+}
+
+impl<'a> Reporting<'a> {
+    pub fn new(reporter: &'a ProgressReporter, first: usize) -> Self {
+        Self {
+            reporter,
+            next: first,
+            open: None,
+            value: 0,
+        }
+    }
+
+    #[inline]
+    pub fn step(&mut self) {
+        self.value += 1;
+        if self.value == i32::MAX as u64 || self.open.is_none() {
+            self.turn();
+        }
+        let decision = self.open.as_ref().map(|open| open.value(self.value));
+        assert!(matches!(decision, Some(Ok(()))), "{decision:?}");
+    }
+
+    #[cold]
+    fn turn(&mut self) {
+        if let Some(open) = self.open.take() {
+            open.finish(SyncMgrStatus::Succeeded)
+                .expect("the item finishes");
+        }
+        self.open = Some(
+            self.reporter
+                .begin_with_max(item(self.next), i32::MAX as u64)
+                .expect("the item opens"),
+        );
+        self.next += 1;
+        self.value = 1;
+    }
+
+    pub fn finish(mut self) {
+        if let Some(open) = self.open.take() {
+            open.finish(SyncMgrStatus::Succeeded)
+                .expect("the item finishes");
+        }
+    }
+}
+
+/// What a user would otherwise write: one mutex around a map of items.
+#[derive(Default)]
+pub struct NaiveItem {
+    value: i32,
+    max: i32,
+    status: u8,
+    cancel: bool,
+}
+
+pub trait NaiveCallback: Send + Sync {
+    fn progress(&self, item: Uuid, value: i32) -> CancelDecision;
+}
+
+pub struct NaiveHost {
+    cancel_all: bool,
+    items: Mutex<HashMap<Uuid, NaiveItem>>,
+}
+
+impl NaiveHost {
+    pub fn new(count: usize) -> Self {
+        let items = (0..count)
+            .map(|n| {
+                let state = NaiveItem {
+                    max: i32::MAX,
+                    ..NaiveItem::default()
+                };
+                (naive_item(n), state)
+            })
+            .collect();
+        Self {
+            cancel_all: false,
+            items: Mutex::new(items),
+        }
+    }
+}
+
+impl NaiveCallback for NaiveHost {
+    fn progress(&self, item: Uuid, value: i32) -> CancelDecision {
+        let mut items = self.items.lock().expect("not poisoned");
+        let Some(state) = items.get_mut(&item) else {
+            return CancelDecision::Continue;
+        };
+        if value >= state.value && value <= state.max {
+            state.value = value;
+            state.status = 1;
+        }
+        if self.cancel_all {
+            CancelDecision::CancelAll
+        } else if state.cancel {
+            CancelDecision::CancelItem
+        } else {
+            CancelDecision::Continue
+        }
+    }
+}
+
+pub fn naive_item(n: usize) -> Uuid {
+    *item(n).as_uuid()
+}
+
+pub type DynCallback = Arc<dyn Fn(ItemId, i32) -> CancelDecision + Send + Sync>;
+
+/// The physical floor of a callback slot: a bare
+/// `parking_lot::RwLock<Option<Arc<dyn Fn>>>` holding a trivial callback.
+pub fn dyn_slot() -> parking_lot::RwLock<Option<DynCallback>> {
+    parking_lot::RwLock::new(Some(Arc::new(|item: ItemId, value: i32| {
+        if item.is_null() && value < 0 {
+            CancelDecision::CancelAll
+        } else {
+            CancelDecision::Continue
+        }
+    })))
+}
+
+/// One call through [`dyn_slot`]: read the lock, clone the `Arc`, call.
+#[inline]
+pub fn dyn_slot_call(
+    slot: &parking_lot::RwLock<Option<DynCallback>>,
+    item: ItemId,
+    value: i32,
+) -> Option<CancelDecision> {
+    let callback = slot.read().clone();
+    callback.map(|f| f(item, value))
+}
+
+pub struct Trivial;
+
+impl SyncCallback for Trivial {
+    fn progress(
+        &self,
+        item: ItemId,
+        _: Option<&SyncMgrProgress>,
+    ) -> Result<CancelDecision, CallbackError> {
+        Ok(if item.is_null() {
+            CancelDecision::CancelAll
+        } else {
+            CancelDecision::Continue
+        })
     }
 }

@@ -180,6 +180,8 @@ impl<C: ?Sized> Drop for InFlightCall<'_, C> {
 /// threads (while that many live) take the shared path. Under loom two, so
 /// that a model's third thread takes the shared path.
 const STRIPES: usize = if cfg!(loom) { 2 } else { 32 };
+// `clear_stripes` keeps its busy stripes in a `u64`.
+const _: () = assert!(STRIPES <= 64);
 
 crate::sync::static_item! {
     /// Stripe indices of threads that have exited, for reuse.
@@ -213,6 +215,10 @@ impl ThreadStripe {
 #[cfg(not(loom))]
 impl Drop for ThreadStripe {
     fn drop(&mut self) {
+        // From here on this thread takes the shared path: calls made by
+        // later thread-local destructors must not use a stripe that another
+        // thread may already have claimed.
+        let _ = STRIPE_INDEX.try_with(|index| index.set(NO_STRIPE));
         if let Some(index) = self.0 {
             FREE_STRIPES.lock().push(index);
         }
@@ -220,9 +226,49 @@ impl Drop for ThreadStripe {
 }
 
 crate::sync::thread_local! {
+    /// Owns this thread's stripe index and gives it back when the thread
+    /// exits.
     static THREAD_STRIPE: ThreadStripe = ThreadStripe::claim();
 }
 
+/// [`STRIPE_INDEX`] before the thread's first call.
+#[cfg(not(loom))]
+const UNCLAIMED: usize = usize::MAX;
+/// [`STRIPE_INDEX`] of a thread without a stripe.
+#[cfg(not(loom))]
+const NO_STRIPE: usize = usize::MAX - 1;
+
+#[cfg(not(loom))]
+crate::sync::thread_local! {
+    /// This thread's stripe index, [`UNCLAIMED`] or [`NO_STRIPE`]: a copy
+    /// of [`THREAD_STRIPE`]'s in a `const` thread-local without a
+    /// destructor, so the hot path reads it with one load.
+    static STRIPE_INDEX: std::cell::Cell<usize> = const { std::cell::Cell::new(UNCLAIMED) };
+}
+
+/// This thread's stripe index, claimed on its first call.
+#[cfg(not(loom))]
+#[inline]
+fn thread_stripe() -> Option<usize> {
+    let index = STRIPE_INDEX.with(std::cell::Cell::get);
+    if index < STRIPES {
+        Some(index)
+    } else if index == UNCLAIMED {
+        claim_thread_stripe()
+    } else {
+        None
+    }
+}
+
+#[cfg(not(loom))]
+#[cold]
+fn claim_thread_stripe() -> Option<usize> {
+    let index = THREAD_STRIPE.try_with(|stripe| stripe.0).ok().flatten();
+    STRIPE_INDEX.with(|cell| cell.set(index.unwrap_or(NO_STRIPE)));
+    index
+}
+
+#[cfg(loom)]
 fn thread_stripe() -> Option<usize> {
     THREAD_STRIPE.try_with(|stripe| stripe.0).ok().flatten()
 }
@@ -535,13 +581,20 @@ impl<C: ?Sized> CallbackSlot<C> {
     /// one; returns 1 if this thread's own stripe still holds `old` because
     /// this thread is calling through it (0 otherwise).
     ///
-    /// A stripe whose owner is calling `old` is waited for when `wait` is
-    /// [`Wait::Yes`]. A stripe whose owner is busy with anything else is
-    /// left to its owner, who clears it when that call returns.
+    /// A stripe whose owner is busy is never waited for by taking its lock
+    /// (the owner would win it back call after call): with [`Wait::Yes`],
+    /// a busy stripe that holds `old` is polled until its owner's call
+    /// returns, and the owner drops `old` itself at the end of that call
+    /// (or at the start of its next, which then runs on the new
+    /// registration). So the wait is bounded by the calls that began before
+    /// the swap, never by the report rate. A busy stripe that holds an
+    /// older registration is left to its owner.
     fn clear_stripes(&self, old: &Arc<Registration<C>>, wait: Wait) -> usize {
         let own = thread_stripe();
         let used = NEXT_STRIPE.load(Ordering::SeqCst).min(STRIPES);
         let mut own_holds = 0;
+        // Stripes still holding `old` whose owner is in a call (STRIPES ≤ 64).
+        let mut busy: u64 = 0;
         for (index, stripe) in self.stripes[..used].iter().enumerate() {
             let cached = stripe.cached.load(Ordering::SeqCst);
             if cached == 0 || cached == self.epoch.load(Ordering::SeqCst) {
@@ -551,20 +604,40 @@ impl<C: ?Sized> CallbackSlot<C> {
                 own_holds = usize::from(cached == old.id);
                 continue;
             }
-            let guard = if cached == old.id && wait == Wait::Yes {
-                Some(stripe.cache.lock())
-            } else {
-                stripe.cache.try_lock()
-            };
-            let Some(mut guard) = guard else { continue };
-            let stale = guard
-                .as_ref()
-                .is_some_and(|r| r.id != self.epoch.load(Ordering::SeqCst));
-            let taken = if stale { stripe.take(&mut guard) } else { None };
-            drop(guard);
-            drop(taken);
+            if !self.try_clear(stripe) && cached == old.id && wait == Wait::Yes {
+                busy |= 1 << index;
+            }
+        }
+        let mut turn = 0;
+        while busy != 0 {
+            for index in 0..used {
+                if busy & (1 << index) == 0 {
+                    continue;
+                }
+                let stripe = &self.stripes[index];
+                if stripe.cached.load(Ordering::SeqCst) != old.id || self.try_clear(stripe) {
+                    busy &= !(1 << index);
+                }
+            }
+            crate::sync::spin(turn);
+            turn = turn.saturating_add(1);
         }
         own_holds
+    }
+
+    /// Take a stale registration out of an idle stripe; false when the
+    /// stripe is busy (its lock is held).
+    fn try_clear(&self, stripe: &Stripe<C>) -> bool {
+        let Some(mut guard) = stripe.cache.try_lock() else {
+            return false;
+        };
+        let stale = guard
+            .as_ref()
+            .is_some_and(|r| r.id != self.epoch.load(Ordering::SeqCst));
+        let taken = if stale { stripe.take(&mut guard) } else { None };
+        drop(guard);
+        drop(taken);
+        true
     }
 
     /// Run `call` on the current callback, with no shared lock held.
@@ -573,47 +646,99 @@ impl<C: ?Sized> CallbackSlot<C> {
     ///
     /// [`CallbackError::NoCallback`] when the slot is empty.
     pub fn call<R>(&self, call: impl FnOnce(&C) -> R) -> Result<R, CallbackError> {
-        if let Some(stripe) = thread_stripe().map(|index| &self.stripes[index])
+        self.try_call(|callback| Ok(call(callback)))
+    }
+
+    /// [`call`](Self::call) for a callback method that answers a
+    /// `Result<_, CallbackError>` itself: its answer is passed through as
+    /// it is, with no nested `Result` to build and flatten.
+    ///
+    /// # Errors
+    ///
+    /// [`CallbackError::NoCallback`] when the slot is empty; otherwise
+    /// whatever `call` answers.
+    // Always inlined: it is most of the hot path of every report, and a
+    // call of its own costs a tenth of it in register saves.
+    #[inline(always)]
+    pub fn try_call<T>(
+        &self,
+        call: impl FnOnce(&C) -> Result<T, CallbackError>,
+    ) -> Result<T, CallbackError> {
+        if let Some(stripe) = thread_stripe().and_then(|index| self.stripes.get(index))
             && let Some(guard) = stripe.cache.try_lock()
         {
-            return self.call_through(stripe, guard, call);
+            // The hot path: this thread's stripe holds the current
+            // registration.
+            if let Some(registration) = guard.as_ref()
+                && stripe.cached.load(Ordering::Relaxed) == self.epoch.load(Ordering::Acquire)
+            {
+                let answer = {
+                    let _in_call = InCall::enter(&stripe.in_call);
+                    call(&registration.callback)
+                };
+                if stripe.cached.load(Ordering::Relaxed) != self.epoch.load(Ordering::Acquire) {
+                    Self::drop_stale(stripe, guard);
+                }
+                return answer;
+            }
+            return self.call_refreshed(stripe, guard, call);
         }
         self.call_shared(call)
     }
 
-    /// The hot path: call through this thread's own stripe.
-    fn call_through<R>(
+    /// Drop the stripe's registration, which a `set` replaced while this
+    /// thread was calling it; the stripe's lock is released last.
+    #[cold]
+    #[inline(never)]
+    fn drop_stale(stripe: &Stripe<C>, mut guard: MutexGuard<'_, Option<Arc<Registration<C>>>>) {
+        let stale = release_under_lock(stripe.take(&mut guard));
+        drop(guard);
+        drop(stale);
+    }
+
+    /// A call through this thread's stripe after refreshing it from the
+    /// slot's current registration (the first call, or the first after a
+    /// `set`).
+    #[cold]
+    #[inline(never)]
+    fn call_refreshed<T>(
         &self,
         stripe: &Stripe<C>,
         mut guard: MutexGuard<'_, Option<Arc<Registration<C>>>>,
-        call: impl FnOnce(&C) -> R,
-    ) -> Result<R, CallbackError> {
-        let mut dropped = None;
-        if stripe.cached.load(Ordering::Relaxed) != self.epoch.load(Ordering::Acquire) {
-            dropped = release_under_lock(stripe.take(&mut guard));
+        call: impl FnOnce(&C) -> Result<T, CallbackError>,
+    ) -> Result<T, CallbackError> {
+        let dropped = release_under_lock(stripe.take(&mut guard));
+        {
             let current = self.current.lock();
             if let Some(registration) = current.as_ref() {
                 *guard = Some(Arc::clone(registration));
                 stripe.cached.store(registration.id, Ordering::SeqCst);
             }
         }
-        let result = guard.as_ref().map(|registration| {
-            let _in_call = InCall::enter(&stripe.in_call);
-            call(&registration.callback)
-        });
-        if stripe.cached.load(Ordering::Relaxed) != self.epoch.load(Ordering::Acquire)
-            && let Some(late) = release_under_lock(stripe.take(&mut guard))
-        {
-            dropped = Some(late);
+        let answer = match guard.as_ref() {
+            Some(registration) => {
+                let _in_call = InCall::enter(&stripe.in_call);
+                call(&registration.callback)
+            }
+            None => Err(CallbackError::NoCallback),
+        };
+        if stripe.cached.load(Ordering::Relaxed) != self.epoch.load(Ordering::Acquire) {
+            Self::drop_stale(stripe, guard);
+        } else {
+            drop(guard);
         }
-        drop(guard);
         drop(dropped);
-        result.ok_or(CallbackError::NoCallback)
+        answer
     }
 
     /// The shared path: clone the registration under the slot's lock and
     /// count the call in it.
-    fn call_shared<R>(&self, call: impl FnOnce(&C) -> R) -> Result<R, CallbackError> {
+    #[cold]
+    #[inline(never)]
+    fn call_shared<T>(
+        &self,
+        call: impl FnOnce(&C) -> Result<T, CallbackError>,
+    ) -> Result<T, CallbackError> {
         let registration = {
             let current = self.current.lock();
             let registration = current.as_ref().ok_or(CallbackError::NoCallback)?;
@@ -621,7 +746,7 @@ impl<C: ?Sized> CallbackSlot<C> {
             Arc::clone(registration)
         };
         let _in_flight = InFlightCall::enter(&registration);
-        Ok(call(&registration.callback))
+        call(&registration.callback)
     }
 }
 

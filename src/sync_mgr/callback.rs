@@ -203,15 +203,15 @@ pub trait SyncCallback: Send + Sync {
 /// holds, or refused with [`CallbackError::NoCallback`] when it is empty.
 impl<C: SyncCallback + ?Sized> SyncCallback for CallbackSlot<C> {
     fn show_properties_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
-        self.call(|cb| cb.show_properties_completed(outcome))?
+        self.try_call(|cb| cb.show_properties_completed(outcome))
     }
 
     fn prepare_for_sync_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
-        self.call(|cb| cb.prepare_for_sync_completed(outcome))?
+        self.try_call(|cb| cb.prepare_for_sync_completed(outcome))
     }
 
     fn synchronize_completed(&self, outcome: HResult) -> Result<(), CallbackError> {
-        self.call(|cb| cb.synchronize_completed(outcome))?
+        self.try_call(|cb| cb.synchronize_completed(outcome))
     }
 
     fn show_error_completed(
@@ -219,11 +219,11 @@ impl<C: SyncCallback + ?Sized> SyncCallback for CallbackSlot<C> {
         outcome: HResult,
         retry_items: &[ItemId],
     ) -> Result<(), CallbackError> {
-        self.call(|cb| cb.show_error_completed(outcome, retry_items))?
+        self.try_call(|cb| cb.show_error_completed(outcome, retry_items))
     }
 
     fn enable_modeless(&self, enable: bool) -> Result<ModelessAnswer, CallbackError> {
-        self.call(|cb| cb.enable_modeless(enable))?
+        self.try_call(|cb| cb.enable_modeless(enable))
     }
 
     fn progress(
@@ -231,7 +231,7 @@ impl<C: SyncCallback + ?Sized> SyncCallback for CallbackSlot<C> {
         item: ItemId,
         progress: Option<&SyncMgrProgress>,
     ) -> Result<CancelDecision, CallbackError> {
-        self.call(|cb| cb.progress(item, progress))?
+        self.try_call(|cb| cb.progress(item, progress))
     }
 
     fn log_error(
@@ -240,15 +240,15 @@ impl<C: SyncCallback + ?Sized> SyncCallback for CallbackSlot<C> {
         text: &str,
         info: Option<&LogErrorInfo>,
     ) -> Result<(), CallbackError> {
-        self.call(|cb| cb.log_error(level, text, info))?
+        self.try_call(|cb| cb.log_error(level, text, info))
     }
 
     fn delete_log_error(&self, error: ErrorId) -> Result<(), CallbackError> {
-        self.call(|cb| cb.delete_log_error(error))?
+        self.try_call(|cb| cb.delete_log_error(error))
     }
 
     fn establish_connection(&self, connection: Option<&str>) -> Result<(), CallbackError> {
-        self.call(|cb| cb.establish_connection(connection))?
+        self.try_call(|cb| cb.establish_connection(connection))
     }
 }
 

@@ -197,6 +197,33 @@ impl SyncMgrProgress {
         .validated()
     }
 
+    /// The value of a report that carries a value and nothing else (no
+    /// text, status, maximum or scale): the common report, which the
+    /// session applies on the item's words.
+    #[inline]
+    pub(crate) fn bare_value(&self) -> Option<u32> {
+        match self {
+            Self {
+                status_text: None,
+                status: None,
+                value: Some(value),
+                max: None,
+                exact_done: None,
+                exact_total: None,
+            } => u32::try_from(*value).ok(),
+            _ => None,
+        }
+    }
+
+    /// A report of a value alone that needs no scale (`0 ≤ value`, and the
+    /// item's counts are unscaled): what `ItemReporter::value` sends.
+    #[inline]
+    pub(crate) const fn unscaled_value(value: i32) -> Self {
+        let mut report = Self::new();
+        report.value = Some(value);
+        report
+    }
+
     /// Set the work counts: `iProgValue` / `iMaxValue` are `done` / `total`
     /// shifted right by `shift` (by the smallest shift that makes the
     /// larger of the two fit an `i32` when `None`), and the exact counts

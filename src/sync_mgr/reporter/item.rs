@@ -58,7 +58,15 @@ impl ItemReporter<'_> {
     /// [`ReportError::Invalid`] when a rescaled report would carry a value
     /// above the maximum; otherwise as [`report`](Self::report).
     pub fn value(&self, value: u64) -> Result<(), ReportError> {
-        let (_, total, _) = self.work.get();
+        let (_, total, shift) = self.work.get();
+        // Unscaled counts (the common case): the value goes out as it is.
+        if shift == 0
+            && let Ok(narrow) = i32::try_from(value)
+        {
+            self.exchange(Some(&SyncMgrProgress::unscaled_value(narrow)))?;
+            self.work.set((Some(value), total, 0));
+            return Ok(());
+        }
         self.send_work(Some(value), total, false)
     }
 
@@ -289,10 +297,19 @@ impl ItemReporter<'_> {
     }
 
     /// Send one non-terminal report (or a poll) and act on the answer.
+    ///
+    /// The common case — the item under way, no cancel known, `Continue`
+    /// back — reads the item's word once and writes only what changed; a
+    /// finished or cancelled item and a cancel answer go out of line.
+    #[inline(always)]
     pub(super) fn exchange(&self, report: Option<&SyncMgrProgress>) -> Result<(), ReportError> {
-        let phase = self.check_not_finished()?;
-        if let Some(cancelled) = self.known_cancel() {
-            return self.stop(cancelled);
+        let word = self.state.word.load(Ordering::Acquire);
+        let phase = ItemState::phase_in(word);
+        if phase.is_terminal()
+            || word & (bits::CAUSE | bits::ALL) != 0
+            || self.reporter.is_all_cancelled()
+        {
+            return self.refuse();
         }
         let next = match report.and_then(SyncMgrProgress::status) {
             Some(status) => phase.on(status)?,
@@ -303,10 +320,35 @@ impl ItemReporter<'_> {
         // with STOPPED like any other: a host that opened the item needs it,
         // and one that did not (§G.3 #23, a thread not yet told) takes it as
         // the acknowledgement of its answer, not as a new item.
-        self.state.set_phase(next);
+        if next != phase {
+            self.state.set_phase(next);
+        }
         if let Some(value) = report.and_then(ProgressItem::completed) {
             self.state.set_value(value);
         }
+        match decision {
+            CancelDecision::Continue => Ok(()),
+            cancel => self.act_on(cancel),
+        }
+    }
+
+    /// Why a report is not sent: the item is finished, or a cancel is
+    /// known (then the item is stopped).
+    #[cold]
+    #[inline(never)]
+    fn refuse(&self) -> Result<(), ReportError> {
+        self.check_not_finished()?;
+        match self.known_cancel() {
+            Some(cancelled) => self.stop(cancelled),
+            // Not reached: `exchange` saw a cancel, and cancels are one-way.
+            None => Ok(()),
+        }
+    }
+
+    /// Remember a cancel answer and stop the item.
+    #[cold]
+    #[inline(never)]
+    fn act_on(&self, decision: CancelDecision) -> Result<(), ReportError> {
         match self.record(decision) {
             Some(cancelled) => self.stop(cancelled),
             None => Ok(()),

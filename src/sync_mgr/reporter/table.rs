@@ -117,7 +117,13 @@ impl ItemState {
     }
 
     pub(super) fn phase(&self) -> ItemPhase {
-        let index = (self.word.load(Ordering::Acquire) & bits::PHASE) >> bits::PHASE_SHIFT;
+        Self::phase_in(self.word.load(Ordering::Acquire))
+    }
+
+    /// The phase recorded in an item's `word`.
+    #[inline]
+    pub(super) fn phase_in(word: u32) -> ItemPhase {
+        let index = (word & bits::PHASE) >> bits::PHASE_SHIFT;
         // Only `set_phase` stores, so the index is always valid.
         ItemPhase::from_index(index as usize).unwrap_or(ItemPhase::Pending)
     }

@@ -293,7 +293,19 @@ impl Items {
     /// The item with `id`, if the session knows it. Lock-free.
     #[inline]
     pub(crate) fn find(&self, id: ItemId) -> Option<ItemRef<'_>> {
-        self.segments()
+        // The enumeration's segment first: retries rarely add items.
+        let segment = &**self.first.get()?;
+        match segment.find(id) {
+            Some(local) => Some(ItemRef { segment, local }),
+            None => Self::find_after(segment, id),
+        }
+    }
+
+    /// [`find`](Self::find) in the segments after `first`.
+    #[cold]
+    #[inline(never)]
+    fn find_after(first: &Segment, id: ItemId) -> Option<ItemRef<'_>> {
+        std::iter::successors(first.next.get().map(|s| &**s), |s| s.next.get().map(|s| &**s))
             .find_map(|segment| segment.find(id).map(|local| ItemRef { segment, local }))
     }
 
@@ -401,6 +413,51 @@ impl<'a> ItemRef<'a> {
         let flags = self.segment.flags[self.local].load(Ordering::Acquire);
         let progress = self.segment.progress[self.local].load(Ordering::Acquire);
         ItemBits::decode(flags, progress)
+    }
+
+    /// The hot path's one case, on the raw words: a new value for an
+    /// opened item of the synchronize set that is `Updating`, has nothing
+    /// requested of it and unscaled counts, where the value neither goes
+    /// down nor passes the maximum. True when applied; false when anything
+    /// else holds, and then nothing changed (the general path decides).
+    /// `gate_open` is read again once the bit is held, as the general path
+    /// does.
+    #[inline(always)]
+    pub(crate) fn try_move_value(self, value: u32, gate_open: impl Fn() -> bool) -> bool {
+        const MUST: u32 = IN_SYNC_SET | OPENED;
+        const UPDATING: u32 = ItemPhase::Updating.index() as u32;
+        const CHECKED: u32 = MUST
+            | PHASE
+            | BUSY
+            | CANCELLED
+            | CANCEL_ANSWERED
+            | SKIPPED
+            | SKIP_DELIVERED
+            | FINISHED_BY_HOST
+            | SHIFT;
+        let flags = &self.segment.flags[self.local];
+        let word = flags.load(Ordering::Relaxed);
+        if word & CHECKED != MUST | UPDATING
+            || flags
+                .compare_exchange(word, word | BUSY, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+        {
+            return false;
+        }
+        let progress = &self.segment.progress[self.local];
+        let old = progress.load(Ordering::Relaxed);
+        // The low half is the value, the high half the maximum (unscaled).
+        let (old_value, max) = (old as u32, (old >> 32) as u32);
+        if !gate_open()
+            || (word & HAS_VALUE != 0 && value < old_value)
+            || (word & HAS_MAX != 0 && value > max)
+        {
+            flags.store(word, Ordering::Release);
+            return false;
+        }
+        progress.store(old & !u64::from(u32::MAX) | u64::from(value), Ordering::Relaxed);
+        flags.store(word | HAS_VALUE, Ordering::Release);
+        true
     }
 
     /// Take the item's `BUSY` bit; the guard stores the (changed) state

@@ -15,6 +15,7 @@ use super::items::{ItemBits, ItemGuard, ItemRef};
 use super::state::{State, gate};
 
 impl Session {
+    #[inline]
     pub(super) fn progress(
         &self,
         released: bool,
@@ -24,6 +25,18 @@ impl Session {
         if !released && let Some(decision) = self.progress_lock_free(item, report) {
             return Ok(decision);
         }
+        self.progress_locked(released, item, report)
+    }
+
+    /// `Progress` checked from scratch under the session's lock: every
+    /// report the lock-free path does not take.
+    #[inline(never)]
+    fn progress_locked(
+        &self,
+        released: bool,
+        item: ItemId,
+        report: Option<&SyncMgrProgress>,
+    ) -> Result<CancelDecision, CallbackError> {
         self.update(|st, events| {
             let call = "Progress";
             self.check_not_released(st, events, released, call, Some(item))?;
@@ -155,6 +168,28 @@ impl Session {
             return None;
         }
         let target = shared.items.find(item)?;
+        // The common report — a bare new value on an item under way —
+        // straight on the item's words.
+        if let Some(value) = report.and_then(SyncMgrProgress::bare_value)
+            && target.try_move_value(value, || {
+                shared.gate.load(Ordering::Acquire) == gate::OPEN
+            })
+        {
+            return Some(CancelDecision::Continue);
+        }
+        self.progress_decoded(target, report)
+    }
+
+    /// The rest of the lock-free path, on the item's decoded state: the
+    /// first report of an item, a status, a pure poll, counts that need a
+    /// scale. `None` as for [`progress_lock_free`](Self::progress_lock_free).
+    #[inline(never)]
+    fn progress_decoded(
+        &self,
+        target: ItemRef<'_>,
+        report: Option<&SyncMgrProgress>,
+    ) -> Option<CancelDecision> {
+        let shared = &*self.shared;
         let mut events = Vec::new();
         {
             let mut record = target.lock();
