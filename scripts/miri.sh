@@ -24,7 +24,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! cargo +nightly miri --version >/dev/null 2>&1; then
-    rustup toolchain install nightly --profile minimal --component miri rust-src
+    # The toolchain may already be there (scripts/docs-rs.sh installs it
+    # without components): install it if needed, then add the components.
+    rustup toolchain install nightly --profile minimal
+    rustup component add --toolchain nightly miri rust-src
 fi
 cargo +nightly miri setup >/dev/null
 export CARGO_TARGET_DIR="${MIRI_TARGET_DIR:-${CARGO_TARGET_DIR:-target}/miri}"
