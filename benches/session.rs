@@ -135,7 +135,7 @@ fn session(c: &mut Criterion) {
                 let ended = Instant::now();
                 timed += ended - began;
                 slowest_snapshot = slowest_snapshot.max(ended - snapped);
-                assert_eq!(snapshot.items.len(), ITEMS);
+                assert_eq!(snapshot.len(), ITEMS);
                 let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
                 worst_peak = worst_peak.max(peak as f64 / ITEMS as f64);
                 drop(snapshot);

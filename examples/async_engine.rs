@@ -319,17 +319,16 @@ pub fn run(
         view(&snapshot);
         if let Some((id, at)) = stalled
             && cancelled.is_none()
-            && let Some(item) = snapshot.items.iter().find(|i| i.id == id)
-            && item.value.is_some_and(|v| v >= at)
+            && let Some(item) = snapshot.items().find(|i| i.id() == id)
+            && item.value().is_some_and(|v| v >= at)
         {
             let _ = session.cancel_item(id, CancelReason::User);
             cancelled_when = Some(Instant::now());
             let reported = session
                 .snapshot()
-                .items
-                .iter()
-                .find(|i| i.id == id)
-                .and_then(|i| i.value);
+                .items()
+                .find(|i| i.id() == id)
+                .and_then(|i| i.value());
             cancelled = Some((id, reported.unwrap_or(0)));
         }
         std::thread::sleep(every);
@@ -378,8 +377,8 @@ fn live_line(snapshot: &SessionSnapshot) -> String {
     );
     let running: Vec<String> = snapshot
         .sync_set()
-        .filter(|i| i.started_at().is_some() && !i.phase.is_terminal())
-        .map(|i| format!("{} {:.0}%", i.name, i.fraction() * 100.0))
+        .filter(|i| i.started_at().is_some() && !i.phase().is_terminal())
+        .map(|i| format!("{} {:.0}%", i.name(), i.fraction() * 100.0))
         .collect();
     format!(
         "[{:>5.1}%] {:.2}/{:.2} MiB, {finished}/{items} files, {rate}, eta {eta}; {}",
@@ -423,9 +422,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let stopped = report
         .snapshot
-        .items
-        .iter()
-        .filter(|i| i.phase == ItemPhase::Stopped)
+        .items()
+        .filter(|i| i.phase() == ItemPhase::Stopped)
         .count();
     let summary = format!(
         "{:?}: {identical} files byte-identical, {stopped} stopped; cancel seen by the copy after {:?}",

@@ -146,8 +146,8 @@ fn syncmgr_host() {
     });
     let outcome = session.run(Arc::new(SyncCenterAsSyncMgr::new(handler)));
     println!("  outcome: {outcome:?}");
-    for item in session.snapshot().items {
-        println!("  {:<10} ends {}", item.name, item.phase);
+    for item in session.snapshot().items() {
+        println!("  {:<10} ends {}", item.name(), item.phase());
     }
     println!("  {}", session.conformance_report());
 }

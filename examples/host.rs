@@ -242,12 +242,12 @@ impl SyncHandler for Legacy {
 }
 
 /// One line of text for an item's state.
-fn describe(item: &ItemSnapshot) -> String {
-    let mut text = item.phase.to_string();
-    if let Some(reason) = &item.cancel {
+fn describe(item: ItemSnapshot<'_>) -> String {
+    let mut text = item.phase().to_string();
+    if let Some(reason) = &item.cancel() {
         text.push_str(&format!(" ({reason})"));
     }
-    if item.finished_by_host {
+    if item.finished_by_host() {
         text.push_str(" [finished by the host]");
     }
     text
@@ -256,10 +256,10 @@ fn describe(item: &ItemSnapshot) -> String {
 /// How far the item got, by its last value and maximum (a stopped item shows
 /// where it stopped; `ItemSnapshot::fraction` counts every finished item as
 /// done).
-fn percent(item: &ItemSnapshot) -> u64 {
-    match (item.value, item.max) {
+fn percent(item: ItemSnapshot<'_>) -> u64 {
+    match (item.value(), item.max()) {
         (Some(value), Some(max)) if max > 0 => value.min(max) * 100 / max,
-        _ if item.phase == ItemPhase::Succeeded => 100,
+        _ if item.phase() == ItemPhase::Succeeded => 100,
         _ => 0,
     }
 }
@@ -304,16 +304,16 @@ impl View {
     fn update(&mut self, snapshot: &HostSnapshot) {
         for (s, session) in snapshot.sessions.iter().enumerate() {
             let handler = session.handler_name.as_deref().unwrap_or("?");
-            for item in &session.items {
-                if !self.shown.contains_key(&(s, item.id)) {
+            for item in session.items() {
+                if !self.shown.contains_key(&(s, item.id())) {
                     // Keep sessions together, whichever enumerates first.
                     let position = self.shown.keys().filter(|(other, _)| *other <= s).count();
                     let bar = self.bars.insert(position, ProgressBar::new(100));
                     bar.set_style(self.style.clone());
-                    bar.set_prefix(format!("{handler} / {}", item.name));
-                    self.shown.insert((s, item.id), bar);
+                    bar.set_prefix(format!("{handler} / {}", item.name()));
+                    self.shown.insert((s, item.id()), bar);
                 }
-                let bar = &self.shown[&(s, item.id)];
+                let bar = &self.shown[&(s, item.id())];
                 bar.set_position(percent(item));
                 bar.set_message(describe(item));
             }
@@ -335,14 +335,14 @@ fn print_table(snapshot: &HostSnapshot) {
     );
     for session in &snapshot.sessions {
         let handler = session.handler_name.as_deref().unwrap_or("?");
-        for item in &session.items {
-            let value = match (item.value, item.max) {
+        for item in session.items() {
+            let value = match (item.value(), item.max()) {
                 (Some(value), Some(max)) => format!("{value}/{max}"),
                 _ => "-".into(),
             };
             println!(
                 "{handler:<16} {:<14} {:>7}%  {value:>9}  {}",
-                item.name,
+                item.name(),
                 percent(item),
                 describe(item)
             );
@@ -396,12 +396,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         view.update(&snapshot);
 
         // The user presses Stop on one item of the slow handler part-way.
-        let garden_now = snapshot.sessions[1]
-            .items
-            .iter()
-            .find(|i| i.id == garden.id());
+        let garden_now = snapshot.sessions[1].items().find(|i| i.id() == garden.id());
         if let Some(item) =
-            garden_now.filter(|i| !stop_pressed && !i.phase.is_terminal() && i.fraction() >= 0.4)
+            garden_now.filter(|i| !stop_pressed && !i.phase().is_terminal() && i.fraction() >= 0.4)
         {
             slow_session.cancel_item(garden.id(), CancelReason::User)?;
             stop_pressed = true;

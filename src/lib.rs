@@ -194,8 +194,9 @@
 //! [`ItemReporter::run_until_cancelled`] keep asking at an interval. Work is
 //! `u64` ([`ItemReporter::value`]: bytes, scaled to SyncMgr's `i32` at the
 //! edge with the ratio kept), and snapshots carry time:
-//! [`ItemSnapshot::elapsed`], [`rate`](ItemSnapshot::rate) (a
-//! [`RateEstimator`]) and [`eta`](ItemSnapshot::eta), on an injectable
+//! [`ItemSnapshot::elapsed`], [`rate`](ItemSnapshot::rate) and
+//! [`eta`](ItemSnapshot::eta) per item, the session's rate smoothed by a
+//! [`RateEstimator`] ([`SessionSnapshot::rate`]), on an injectable
 //! [`Clock`]. [`examples/async_engine.rs`](https://docs.rs/crate/syncmgr/latest/source/examples/async_engine.rs)
 //! is a tokio engine copying real files (`cargo run --features tokio,serde
 //! --example async_engine`).

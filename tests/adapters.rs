@@ -271,7 +271,7 @@ fn a_sync_center_handler_reports_to_a_syncmgr_host_and_hears_its_cancels() {
     );
 
     let snapshot = session.snapshot();
-    let phase = |id| snapshot.items.iter().find(|i| i.id == id).unwrap().phase;
+    let phase = |id| snapshot.items().find(|i| i.id() == id).unwrap().phase();
     let gamma = SyncCenterItemId::new("gamma").unwrap().to_item_id();
     assert_eq!(phase(alpha), ItemPhase::Stopped, "CANCELED became STOPPED");
     assert_eq!(phase(beta), ItemPhase::Stopped);
@@ -289,10 +289,10 @@ fn an_undisturbed_sync_center_handler_succeeds_behind_a_syncmgr_host() {
     let handler = SampleLoop::new(3, |_, _| {});
     run_behind_syncmgr(&session, handler);
     let snapshot = session.snapshot();
-    assert_eq!(snapshot.items.len(), 3);
-    for item in &snapshot.items {
-        assert_eq!(item.phase, ItemPhase::Succeeded, "{}", item.name);
-        assert_eq!((item.value, item.max), (Some(3), Some(3)));
+    assert_eq!(snapshot.len(), 3);
+    for item in snapshot.items() {
+        assert_eq!(item.phase(), ItemPhase::Succeeded, "{}", item.name());
+        assert_eq!((item.value(), item.max()), (Some(3), Some(3)));
     }
     assert_clean(session.conformance_report());
 }
@@ -454,9 +454,10 @@ fn a_terminal_report_with_odd_steps_reaches_the_syncmgr_host() {
         ],
     );
     assert!(handler.answers.lock().unwrap().iter().all(Result::is_ok));
-    let item = &session.snapshot().items[0];
-    assert_eq!(item.phase, ItemPhase::Failed);
-    assert!(!item.finished_by_host, "the handler's own report arrived");
+    let snapshot = session.snapshot();
+    let item = snapshot.item(0).unwrap();
+    assert_eq!(item.phase(), ItemPhase::Failed);
+    assert!(!item.finished_by_host(), "the handler's own report arrived");
     assert_clean(session.conformance_report());
 }
 
@@ -474,7 +475,10 @@ fn a_terminal_first_report_after_a_cancel_arrives_as_a_stop() {
         false,
         vec![(ProgressStatus::Succeeded, 1, 1)],
     );
-    assert_eq!(session.snapshot().items[0].phase, ItemPhase::Stopped);
+    assert_eq!(
+        session.snapshot().item(0).unwrap().phase(),
+        ItemPhase::Stopped
+    );
     assert_clean(session.conformance_report());
 }
 
@@ -505,6 +509,9 @@ fn a_skip_through_a_real_session_reaches_the_sync_center_handler() {
         Ok(CancelRequest::None),
         "the acknowledgement ends the item"
     );
-    assert_eq!(session.snapshot().items[0].phase, ItemPhase::Stopped);
+    assert_eq!(
+        session.snapshot().item(0).unwrap().phase(),
+        ItemPhase::Stopped
+    );
     assert_clean(session.conformance_report());
 }

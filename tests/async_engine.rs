@@ -70,9 +70,9 @@ fn the_stalled_copy_aborts_and_the_others_arrive_whole() {
             assert!(copy == source, "file {n} is byte-identical");
         }
     }
-    let item = report.snapshot.items.iter().find(|i| i.id == id).unwrap();
-    assert_eq!(item.phase, ItemPhase::Stopped);
-    assert_eq!(item.cancel, Some(CancelReason::User));
+    let item = report.snapshot.items().find(|i| i.id() == id).unwrap();
+    assert_eq!(item.phase(), ItemPhase::Stopped);
+    assert_eq!(item.cancel(), Some(&CancelReason::User));
     assert_eq!(report.snapshot.finished(), (12, 12));
     // Events are stamped in publication order.
     let events = events.lock().unwrap();

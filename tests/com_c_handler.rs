@@ -261,7 +261,7 @@ fn a_session_drives_a_c_handler_and_cancel_item_crosses() {
     assert_eq!(seen.prepare_completed_answer, 0);
     assert_eq!(seen.synchronize_completed_answer, 0);
     assert_eq!(seen.log_answer, 0);
-    let phases: Vec<ItemPhase> = session.snapshot().items.iter().map(|i| i.phase).collect();
+    let phases: Vec<ItemPhase> = session.snapshot().items().map(|i| i.phase()).collect();
     assert_eq!(
         phases,
         [
@@ -271,7 +271,7 @@ fn a_session_drives_a_c_handler_and_cancel_item_crosses() {
         ]
     );
     assert_eq!(
-        session.snapshot().items[1].id,
+        session.snapshot().item(1).unwrap().id(),
         c_item(2),
         "the items are the C handler's"
     );
@@ -608,7 +608,7 @@ fn drive_com(com: Arc<dyn SyncHandler>) -> Driven {
         } else {
             Err(report.to_string())
         },
-        phases: session.snapshot().items.iter().map(|i| i.phase).collect(),
+        phases: session.snapshot().items().map(|i| i.phase()).collect(),
     }
 }
 

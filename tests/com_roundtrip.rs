@@ -189,7 +189,7 @@ fn a_session_drives_a_rust_handler_through_com_in_both_directions() {
         })
     );
     driver.release();
-    let phases: Vec<ItemPhase> = session.snapshot().items.iter().map(|i| i.phase).collect();
+    let phases: Vec<ItemPhase> = session.snapshot().items().map(|i| i.phase()).collect();
     assert_eq!(
         phases,
         [

@@ -99,7 +99,11 @@ fn a_told_thread_opening_a_new_item_breaks_23() {
         rules(&session),
         [syncmgr::Rule::NO_NEW_ITEM_AFTER_CANCEL_ALL]
     );
-    assert_eq!(snapshot_of(&session, item(2)).value, None, "not applied");
+    assert_eq!(
+        snapshot_of(&session, item(2)).get().value(),
+        None,
+        "not applied"
+    );
 }
 
 /// A session whose handler finishes item 1 and leaves item 2 running until
@@ -136,12 +140,16 @@ fn a_finished_item_cannot_be_cancelled_and_keeps_its_history() {
     assert_eq!(session.cancel_item(item(2), CancelReason::Timeout), Ok(()));
     session.cancel_all(CancelReason::Shutdown);
     let snapshot = session.snapshot();
-    assert_eq!(snapshot.items[0].phase, ItemPhase::Succeeded);
+    assert_eq!(snapshot.item(0).unwrap().phase(), ItemPhase::Succeeded);
     assert_eq!(
-        snapshot.items[0].cancel, None,
+        snapshot.item(0).unwrap().cancel(),
+        None,
         "no reason on a finished item"
     );
-    assert_eq!(snapshot.items[1].cancel, Some(CancelReason::Timeout));
+    assert_eq!(
+        snapshot.item(1).unwrap().cancel(),
+        Some(&CancelReason::Timeout)
+    );
     assert_eq!(
         handler.report(item(2), status(SyncMgrStatus::Stopped)),
         Ok(CancelDecision::CancelAll)
@@ -158,9 +166,9 @@ fn a_finished_item_cannot_be_cancelled_and_keeps_its_history() {
         })
     );
     let after = session.snapshot();
-    assert_eq!(after.items[0].phase, ItemPhase::Succeeded);
-    assert_eq!(after.items[0].cancel, None);
-    assert_eq!(after.items[1].phase, ItemPhase::Stopped);
+    assert_eq!(after.item(0).unwrap().phase(), ItemPhase::Succeeded);
+    assert_eq!(after.item(0).unwrap().cancel(), None);
+    assert_eq!(after.item(1).unwrap().phase(), ItemPhase::Stopped);
     assert_eq!(rules(&session), []);
 }
 
@@ -199,8 +207,12 @@ fn a_value_after_the_terminal_status_is_rule_61_strict() {
     assert_eq!(answers[1], Ok(CancelDecision::Continue));
     let numbers: Vec<u8> = rules(&session).iter().map(|r| r.number()).collect();
     assert_eq!(numbers, [61]);
-    let item = snapshot_of(&session, item(1));
-    assert_eq!((item.phase, item.value), (ItemPhase::Succeeded, Some(3)));
+    let seen = snapshot_of(&session, item(1));
+    let item = seen.get();
+    assert_eq!(
+        (item.phase(), item.value()),
+        (ItemPhase::Succeeded, Some(3))
+    );
 }
 
 #[test]
@@ -213,9 +225,10 @@ fn a_value_after_the_terminal_status_is_rule_61_lenient() {
     let numbers: Vec<u8> = rules(&session).iter().map(|r| r.number()).collect();
     assert_eq!(numbers, [61]);
     assert_eq!(session.violations()[0].answered, None);
-    let item = snapshot_of(&session, item(1));
+    let seen = snapshot_of(&session, item(1));
+    let item = seen.get();
     assert_eq!(
-        (item.phase, item.value),
+        (item.phase(), item.value()),
         (ItemPhase::Succeeded, Some(3)),
         "the finished item's record is final"
     );

@@ -212,12 +212,7 @@ fn three_handlers_run_at_once_and_all_complete() {
             let snapshot = session.snapshot();
             assert_eq!(snapshot.phase, SessionPhase::Released);
             assert_eq!(snapshot.handler_name.as_deref(), Some(handler.name));
-            assert!(
-                snapshot
-                    .items
-                    .iter()
-                    .all(|i| i.phase == ItemPhase::Succeeded)
-            );
+            assert!(snapshot.items().all(|i| i.phase() == ItemPhase::Succeeded));
             assert!(session.conformance_report().is_clean());
             assert!(
                 handler
@@ -275,7 +270,7 @@ fn host_wide_cancel_all_reaches_running_and_later_sessions() {
             assert_eq!(answers[3].1, SyncMgrStatus::Stopped);
             let snapshot = session.snapshot();
             assert_eq!(snapshot.cancel_all, Some(CancelReason::User));
-            assert!(snapshot.items.iter().all(|i| i.phase == ItemPhase::Stopped));
+            assert!(snapshot.items().all(|i| i.phase() == ItemPhase::Stopped));
             assert!(session.conformance_report().is_clean());
         }
 
@@ -292,16 +287,15 @@ fn host_wide_cancel_all_reaches_running_and_later_sessions() {
         );
         let snapshot = session.snapshot();
         assert_eq!(snapshot.cancel_all, Some(CancelReason::User));
-        assert_eq!(snapshot.items.len(), 2);
-        assert!(snapshot.items.iter().all(|i| i.phase == ItemPhase::Stopped));
+        assert_eq!(snapshot.len(), 2);
+        assert!(snapshot.items().all(|i| i.phase() == ItemPhase::Stopped));
         assert_eq!(host.snapshot().finished(), (12, 12));
         let before = done_session.snapshot();
         assert_eq!(before.cancel_all, None);
         assert!(
             before
-                .items
-                .iter()
-                .all(|i| i.phase == ItemPhase::Succeeded && i.cancel.is_none())
+                .items()
+                .all(|i| i.phase() == ItemPhase::Succeeded && i.cancel().is_none())
         );
     });
 }
@@ -401,9 +395,8 @@ fn a_panicking_handler_fails_alone() {
         assert_eq!(snapshot.phase, SessionPhase::Released);
         assert!(
             snapshot
-                .items
-                .iter()
-                .all(|i| i.phase == ItemPhase::Failed && i.finished_by_host)
+                .items()
+                .all(|i| i.phase() == ItemPhase::Failed && i.finished_by_host())
         );
         assert_eq!(host.snapshot().finished(), (6, 6));
 

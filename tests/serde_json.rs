@@ -85,7 +85,10 @@ fn a_snapshot_round_trips_and_the_status_lines_keep_the_schema() {
     let back: SessionSnapshot = serde_json::from_str(&text).unwrap();
     assert_eq!(back, snapshot);
     assert_eq!(back.taken_at(), snapshot.taken_at());
-    assert_eq!(back.items[0].elapsed(), Some(Duration::from_secs(1)));
+    assert_eq!(
+        back.item(0).unwrap().elapsed(),
+        Some(Duration::from_secs(1))
+    );
 
     let report = serde_json::to_value(session.conformance_report()).unwrap();
     assert!(report["violations"][0]["rule"].is_u64());

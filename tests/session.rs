@@ -73,7 +73,7 @@ fn initialize_decline_ends_the_session_before_anything_else() {
 
     assert_eq!(handler.calls(), [Call::Initialize], "§G.1 #4");
     assert_eq!(session.phase(), SessionPhase::Released);
-    assert!(session.snapshot().items.is_empty());
+    assert!(session.snapshot().is_empty());
     assert_eq!(rules(&session), []);
 }
 
@@ -391,8 +391,8 @@ fn show_error_retry_runs_a_second_cycle() {
     assert_eq!(handler.count(|c| *c == Call::Synchronize), 2);
     let snapshot = session.snapshot();
     assert_eq!(phases(&session), [Succeeded, Succeeded]);
-    assert!(snapshot.items[0].in_sync_set);
-    assert!(!snapshot.items[1].in_sync_set);
+    assert!(snapshot.item(0).unwrap().in_sync_set());
+    assert!(!snapshot.item(1).unwrap().in_sync_set());
     assert_eq!(snapshot.finished(), (1, 1));
     assert_eq!(rules(&session), []);
 }
@@ -570,7 +570,7 @@ fn skip_inside_the_synchronize_window_is_delivered() {
             .called(&Call::SetItemStatus(item(1), SyncMgrStatus::Skipped))
     );
     assert_eq!(phases(&run.session), [Skipped, Succeeded, Skipped]);
-    assert!(snapshot_of(&run.session, item(1)).skipped);
+    assert!(snapshot_of(&run.session, item(1)).get().skipped());
     assert_eq!(finished_by_host(&run.session), [false, false, true]);
     assert_eq!(rules(&run.session), []);
 }
@@ -585,7 +585,7 @@ fn updating_after_a_skip_is_rule_18_strict() {
     assert_eq!(hresult(&run.after_skip[1]), Some(HResult::E_ACCESSDENIED));
     assert_eq!(rules(&run.session), [Rule::SKIP_WINDOW]);
     // Refused, so not applied.
-    assert_eq!(snapshot_of(&run.session, item(1)).value, Some(0));
+    assert_eq!(snapshot_of(&run.session, item(1)).get().value(), Some(0));
     assert_eq!(phases(&run.session), [Skipped, Succeeded, Skipped]);
 }
 
@@ -601,7 +601,7 @@ fn updating_after_a_skip_is_rule_18_lenient() {
     assert_eq!(rules(&run.session), [Rule::SKIP_WINDOW]);
     assert_eq!(run.session.violations()[0].answered, None);
     // Tolerated, so applied.
-    assert_eq!(snapshot_of(&run.session, item(1)).value, Some(5));
+    assert_eq!(snapshot_of(&run.session, item(1)).get().value(), Some(5));
     assert_eq!(phases(&run.session), [Skipped, Succeeded, Skipped]);
 }
 
@@ -835,10 +835,10 @@ fn cancel_item_before_sync_answers_cancel_item_for_that_item_only() {
     assert_eq!(phases(&session), [Stopped, Succeeded]);
     assert_eq!(finished_by_host(&session), [false, false]);
     assert_eq!(
-        snapshot_of(&session, item(1)).cancel,
-        Some(CancelReason::User)
+        snapshot_of(&session, item(1)).get().cancel(),
+        Some(&CancelReason::User)
     );
-    assert_eq!(snapshot_of(&session, item(2)).cancel, None);
+    assert_eq!(snapshot_of(&session, item(2)).get().cancel(), None);
     assert_eq!(rules(&session), []);
 }
 
@@ -892,7 +892,7 @@ fn cancel_item_during_sync_strict() {
         Some(HResult::S_SYNCMGR_CANCELITEM)
     );
     // ...and does not apply the report.
-    assert_eq!(snapshot_of(&session, item(1)).value, Some(5));
+    assert_eq!(snapshot_of(&session, item(1)).get().value(), Some(5));
     assert_eq!(phases(&session), [Stopped, Succeeded]);
     assert_eq!(finished_by_host(&session), [false, false]);
 }
@@ -912,7 +912,7 @@ fn cancel_item_during_sync_lenient() {
     assert_eq!(rules(&session), [Rule::CANCELLED_ITEM_ENDS]);
     assert_eq!(session.violations()[0].answered, None);
     // Recorded and applied.
-    assert_eq!(snapshot_of(&session, item(1)).value, Some(6));
+    assert_eq!(snapshot_of(&session, item(1)).get().value(), Some(6));
     assert_eq!(phases(&session), [Stopped, Succeeded]);
 }
 
@@ -999,9 +999,8 @@ fn assert_cancel_all_common(session: &Session, handler: &Fake, events: &[Session
     assert_eq!(snapshot.cancel_all, Some(CancelReason::User));
     assert!(
         snapshot
-            .items
-            .iter()
-            .all(|i| i.cancel == Some(CancelReason::User))
+            .items()
+            .all(|i| i.cancel() == Some(&CancelReason::User))
     );
     assert!(events.contains(&SessionEvent::ItemCancelled {
         item: None,
@@ -1138,7 +1137,7 @@ fn value_above_max(mode: Mode) -> (Session, Vec<Result<CancelDecision, CallbackE
     let session = Session::new(config(mode));
     assert_eq!(run(&session, &handler), completed_ok());
     assert_eq!(phases(&session), [Succeeded]);
-    assert_eq!(snapshot_of(&session, item(1)).max, Some(10));
+    assert_eq!(snapshot_of(&session, item(1)).get().max(), Some(10));
     (session, handler.answers(item(1)))
 }
 
@@ -1151,7 +1150,7 @@ fn value_above_max_strict() {
     assert_eq!(answers[1], Ok(CancelDecision::Continue));
     assert_eq!(rules(&session), [Rule::VALUE_WITHIN_MAX]);
     assert_eq!(session.violations()[0].answered, None);
-    assert_eq!(snapshot_of(&session, item(1)).value, Some(11));
+    assert_eq!(snapshot_of(&session, item(1)).get().value(), Some(11));
 }
 
 /// One faulty report, one violation: the final `SUCCEEDED` report carries
@@ -1161,7 +1160,7 @@ fn value_above_max_strict() {
 fn value_above_max_lenient() {
     let (session, answers) = value_above_max(Mode::Lenient);
     assert_eq!(answers[1], Ok(CancelDecision::Continue));
-    assert_eq!(snapshot_of(&session, item(1)).value, Some(11));
+    assert_eq!(snapshot_of(&session, item(1)).get().value(), Some(11));
     assert_eq!(answers[2], Ok(CancelDecision::Continue));
     assert_eq!(rules(&session), [Rule::VALUE_WITHIN_MAX]);
 }
@@ -1769,7 +1768,7 @@ fn a_handler_may_call_the_session_from_inside_its_progress_loop() {
                 if id == item(1) {
                     let quota = CancelReason::Other("quota".into());
                     s.cancel_item(item(2), quota.clone()).expect("known item");
-                    assert_eq!(snapshot_of(&s, item(2)).cancel, Some(quota));
+                    assert_eq!(snapshot_of(&s, item(2)).get().cancel(), Some(&quota));
                     assert_eq!(rules(&s), []);
                 }
                 if answer == CancelDecision::Continue {

@@ -641,7 +641,7 @@ fn observe(items: usize, script: &[Step], mode: Mode) -> Observed {
     let outcome = session.run(handler);
     let snapshot = session.snapshot();
     assert_eq!(
-        snapshot.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+        snapshot.items().map(|i| i.id()).collect::<Vec<_>>(),
         (0..items).map(item_id).collect::<Vec<_>>(),
         "the session knows exactly the enumerated items, in order"
     );
@@ -662,17 +662,16 @@ fn observe(items: usize, script: &[Step], mode: Mode) -> Observed {
                 answered: v.answered,
             })
             .collect(),
-        phases: snapshot.items.iter().map(|i| i.phase).collect(),
+        phases: snapshot.items().map(|i| i.phase()).collect(),
         values: snapshot
-            .items
-            .iter()
+            .items()
             .map(|i| {
                 let narrow = |n: Option<u64>| n.map(|n| i32::try_from(n).expect("small"));
-                (narrow(i.value), narrow(i.max))
+                (narrow(i.value()), narrow(i.max()))
             })
             .collect(),
-        cancelled: snapshot.items.iter().map(|i| i.cancel.is_some()).collect(),
-        finished_by_host: snapshot.items.iter().map(|i| i.finished_by_host).collect(),
+        cancelled: snapshot.items().map(|i| i.cancel().is_some()).collect(),
+        finished_by_host: snapshot.items().map(|i| i.finished_by_host()).collect(),
         started_events: (0..items)
             .map(|i| started.remove(&item_id(i)).unwrap_or_default())
             .collect(),

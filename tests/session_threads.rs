@@ -324,22 +324,27 @@ fn ui(session: &Session, done: &AtomicBool) -> usize {
                 last.cancel_all.is_none() || snapshot.cancel_all.is_some(),
                 "cancel-all cleared"
             );
-            for (before, now) in last.items.iter().zip(&snapshot.items) {
-                assert_eq!(before.id, now.id);
-                if before.phase.is_terminal() {
-                    assert_eq!(before.phase, now.phase, "{} left its final phase", now.id);
+            for (before, now) in last.items().zip(snapshot.items()) {
+                assert_eq!(before.id(), now.id());
+                if before.phase().is_terminal() {
+                    assert_eq!(
+                        before.phase(),
+                        now.phase(),
+                        "{} left its final phase",
+                        now.id()
+                    );
                 }
                 assert!(
-                    before.cancel.is_none() || now.cancel.is_some(),
+                    before.cancel().is_none() || now.cancel().is_some(),
                     "{} lost its cancel",
-                    now.id
+                    now.id()
                 );
                 assert!(
-                    before.value <= now.value,
+                    before.value() <= now.value(),
                     "{} went back from {:?} to {:?}",
-                    now.id,
-                    before.value,
-                    now.value
+                    now.id(),
+                    before.value(),
+                    now.value()
                 );
             }
         }
@@ -450,30 +455,30 @@ fn run_once(mode: Mode, seed: u64) {
     let snapshot = session.snapshot();
     let mut finished = finished.lock().unwrap();
     let mut started = started.lock().unwrap();
-    assert_eq!(snapshot.items.len(), ITEMS, "{context}");
-    for (index, (item, trace)) in snapshot.items.iter().zip(traces.iter()).enumerate() {
-        assert_eq!(item.id, item_id(index));
+    assert_eq!(snapshot.len(), ITEMS, "{context}");
+    for (index, (item, trace)) in snapshot.items().zip(traces.iter()).enumerate() {
+        assert_eq!(item.id(), item_id(index));
         let context = format!("{context}, item {index} ({:?})", trace.seen);
         assert!(
-            matches!(item.phase, ItemPhase::Succeeded | ItemPhase::Stopped),
+            matches!(item.phase(), ItemPhase::Succeeded | ItemPhase::Stopped),
             "{context}: ends {:?}",
-            item.phase
+            item.phase()
         );
-        let events = finished.remove(&item.id).unwrap_or_default();
+        let events = finished.remove(&item.id()).unwrap_or_default();
         assert_eq!(
             events,
-            [(item.phase.status(), item.finished_by_host)],
+            [(item.phase().status(), item.finished_by_host())],
             "{context}: exactly one ItemFinished, agreeing with the snapshot"
         );
         if trace.cancelled_before_begin {
             assert_eq!(
-                item.phase,
+                item.phase(),
                 ItemPhase::Stopped,
                 "{context}: cancelled before it began, yet not stopped"
             );
         }
-        let starts = started.remove(&item.id).unwrap_or_default();
-        let new_item_calls = new_after_cancel_all.remove(&item.id).unwrap_or_default();
+        let starts = started.remove(&item.id()).unwrap_or_default();
+        let new_item_calls = new_after_cancel_all.remove(&item.id()).unwrap_or_default();
         if new_item_calls > 0 {
             // §G.3 #23: the item's first call came after CANCELALL went to
             // another thread. It is answered CANCELALL and the thread
@@ -487,7 +492,7 @@ fn run_once(mode: Mode, seed: u64) {
                 if strict { (2, true, 0) } else { (1, false, 1) };
             assert_eq!(new_item_calls, calls, "{context}: §G.3 #23 violations");
             assert_eq!(
-                (item.phase, item.finished_by_host),
+                (item.phase(), item.finished_by_host()),
                 (ItemPhase::Stopped, by_host),
                 "{context}"
             );
@@ -495,7 +500,7 @@ fn run_once(mode: Mode, seed: u64) {
         } else {
             match trace.seen {
                 Seen::Stopped => assert_eq!(
-                    (item.phase, item.finished_by_host),
+                    (item.phase(), item.finished_by_host()),
                     (ItemPhase::Stopped, false),
                     "{context}"
                 ),
@@ -503,12 +508,12 @@ fn run_once(mode: Mode, seed: u64) {
                 // applied whatever it is answered (§G.3 #22 needs an
                 // earlier cancel answer for this item).
                 Seen::Succeeded(_) => assert_eq!(
-                    (item.phase, item.finished_by_host),
+                    (item.phase(), item.finished_by_host()),
                     (ItemPhase::Succeeded, false),
                     "{context}"
                 ),
                 Seen::NotBegun => assert_eq!(
-                    (item.phase, item.finished_by_host),
+                    (item.phase(), item.finished_by_host()),
                     (ItemPhase::Stopped, true),
                     "{context}"
                 ),
@@ -517,9 +522,9 @@ fn run_once(mode: Mode, seed: u64) {
             let starts_expected = usize::from(trace.seen != Seen::NotBegun);
             assert_eq!(starts, starts_expected, "{context}: ItemStarted events");
         }
-        if item.finished_by_host {
+        if item.finished_by_host() {
             assert!(
-                item.cancel.is_some(),
+                item.cancel().is_some(),
                 "{context}: finished by the host uncancelled"
             );
         }

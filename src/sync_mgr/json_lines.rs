@@ -68,20 +68,20 @@ struct ItemLine<'a> {
 }
 
 impl<'a> ItemLine<'a> {
-    fn of(item: &'a ItemSnapshot) -> Self {
+    fn of(item: ItemSnapshot<'a>) -> Self {
         Self {
-            id: item.id,
-            name: &item.name,
-            phase: item.phase,
-            done: Some(item.work_done()).filter(|_| item.value.is_some() || item.max.is_some()),
-            total: item.max,
+            id: item.id(),
+            name: item.name(),
+            phase: item.phase(),
+            done: Some(item.work_done()).filter(|_| item.value().is_some() || item.max().is_some()),
+            total: item.max(),
             fraction: item.fraction(),
             elapsed_ms: item.elapsed().map(ms),
             rate: item.rate(),
             eta_ms: item.eta().map(ms),
-            text: item.text.as_deref(),
-            cancel: item.cancel.as_ref(),
-            finished_by_host: item.finished_by_host,
+            text: item.text(),
+            cancel: item.cancel(),
+            finished_by_host: item.finished_by_host(),
         }
     }
 }

@@ -704,9 +704,8 @@ fn make_request(session: &Session, log: &Log, request: User) {
             let snapshot = session.snapshot();
             assert!(
                 snapshot
-                    .items
-                    .iter()
-                    .all(|i| i.in_sync_set || !i.phase.is_terminal())
+                    .items()
+                    .all(|i| i.in_sync_set() || !i.phase().is_terminal())
             );
             None
         }
@@ -784,9 +783,9 @@ pub fn run(scenario: &Scenario) -> Verdict {
             while !done.load(Ordering::SeqCst) {
                 session.snapshot_into(&mut view);
                 log.snapshots.fetch_add(1, Ordering::Relaxed);
-                for item in view.items.iter().filter(|i| i.phase.is_terminal()) {
-                    let first = *finished.entry(item.id).or_insert(item.phase);
-                    assert_eq!(first, item.phase, "a finished item changed: {item:?}");
+                for item in view.items().filter(|i| i.phase().is_terminal()) {
+                    let first = *finished.entry(item.id()).or_insert(item.phase());
+                    assert_eq!(first, item.phase(), "a finished item changed: {item:?}");
                 }
                 thread::yield_now();
             }
@@ -837,16 +836,16 @@ impl Verdict {
         let snapshot = self.session.snapshot();
         for item in snapshot.sync_set() {
             // Exactly one terminal state.
-            assert!(item.phase.is_terminal(), "{item:?}\n{scenario:#?}");
+            assert!(item.phase().is_terminal(), "{item:?}\n{scenario:#?}");
             assert_eq!(
-                finished.get(&item.id),
+                finished.get(&item.id()),
                 Some(&1),
                 "one ItemFinished for {item:?}\n{scenario:#?}"
             );
             // Justified by the handler or the host.
             let accepted_terminal: Vec<(SyncMgrStatus, CancelDecision)> = calls
                 .iter()
-                .filter(|c| c.item == item.id)
+                .filter(|c| c.item == item.id())
                 .filter_map(|c| {
                     let status = c.status.filter(|s| s.is_terminal())?;
                     Some((status, c.answer.clone().ok()?))
@@ -854,7 +853,7 @@ impl Verdict {
                 .collect();
             match accepted_terminal.as_slice() {
                 [] => {
-                    assert!(item.finished_by_host, "{item:?}\n{scenario:#?}");
+                    assert!(item.finished_by_host(), "{item:?}\n{scenario:#?}");
                     // The host finishes the items the handler left after the
                     // completion; a request accepted before the handler began
                     // it was seen then. A later one may or may not have been
@@ -862,7 +861,7 @@ impl Verdict {
                     let completing = log.completing.load(Ordering::SeqCst);
                     let requests = accepted
                         .iter()
-                        .filter(|r| r.item.is_none_or(|i| i == item.id));
+                        .filter(|r| r.item.is_none_or(|i| i == item.id()));
                     let (early, late) = requests.fold((false, false), |(e, l), r| {
                         (e || r.seq < completing, l || r.seq > completing)
                     });
@@ -876,18 +875,18 @@ impl Verdict {
                         (false, false) => &[ItemPhase::Failed],
                     };
                     assert!(
-                        expected.contains(&item.phase),
+                        expected.contains(&item.phase()),
                         "{item:?} ended {:?}\n{scenario:#?}",
-                        item.phase
+                        item.phase()
                     );
                 }
                 [(status, _)] => {
                     assert!(
-                        !item.finished_by_host,
+                        !item.finished_by_host(),
                         "{item:?} {accepted_terminal:?}\n{scenario:#?}"
                     );
                     assert_eq!(
-                        item.phase,
+                        item.phase(),
                         ItemPhase::of(*status),
                         "{item:?}\n{scenario:#?}"
                     );

@@ -55,8 +55,8 @@ use std::time::{Duration, Instant};
 use syncmgr::{
     CallbackError, CallbackSlot, CancelDecision, ErrorId, HResult, HandlerAnswer, HandlerError,
     HandlerInfo, ItemEnumeration, ItemId, ItemPhase, ItemSnapshot, Mode, Rule, Session,
-    SessionConfig, SessionEvent, SyncCallback, SyncHandler, SyncItem, SyncMgrFlags,
-    SyncMgrProgress, SyncMgrStatus, WindowHandle,
+    SessionConfig, SessionEvent, SessionSnapshot, SyncCallback, SyncHandler, SyncItem,
+    SyncMgrFlags, SyncMgrProgress, SyncMgrStatus, WindowHandle,
 };
 
 /// The id of the fake's `n`-th item (`n` from 1).
@@ -571,25 +571,36 @@ pub fn rules(session: &Session) -> Vec<Rule> {
 
 /// The phase of every item, in enumeration order.
 pub fn phases(session: &Session) -> Vec<ItemPhase> {
-    session.snapshot().items.iter().map(|i| i.phase).collect()
+    session.snapshot().items().map(|i| i.phase()).collect()
 }
 
 /// Which items the host finished itself, in enumeration order.
 pub fn finished_by_host(session: &Session) -> Vec<bool> {
     session
         .snapshot()
-        .items
-        .iter()
-        .map(|i| i.finished_by_host)
+        .items()
+        .map(|i| i.finished_by_host())
         .collect()
 }
 
-/// The snapshot of one item.
-pub fn snapshot_of(session: &Session, id: ItemId) -> ItemSnapshot {
-    session
-        .snapshot()
-        .items
-        .into_iter()
-        .find(|i| i.id == id)
+/// A fresh snapshot, kept together with the position of one of its items.
+pub struct SnapshotOf(SessionSnapshot, usize);
+
+impl SnapshotOf {
+    /// The item.
+    pub fn get(&self) -> ItemSnapshot<'_> {
+        self.0
+            .item(self.1)
+            .expect("the position came from this snapshot")
+    }
+}
+
+/// A snapshot of the session, for one item ([`SnapshotOf::get`]).
+pub fn snapshot_of(session: &Session, id: ItemId) -> SnapshotOf {
+    let snapshot = session.snapshot();
+    let position = snapshot
+        .find(id)
         .expect("the session knows the item")
+        .position();
+    SnapshotOf(snapshot, position)
 }

@@ -17,9 +17,9 @@
 //! to `u32::MAX` are exact and larger ones keep their top 32 bits (a
 //! relative error below 2⁻³¹).
 //!
-//! Beside the words, each item has two timestamps (nanoseconds since the
-//! session clock's origin, plus one; 0 for none): when it started and when
-//! it finished in this cycle. They are written when an `ItemStarted` or
+//! Beside the words, each item has two timestamps (whole milliseconds since
+//! the session clock's origin, plus one; 0 for none; saturating after 49
+//! days): when it started and when it finished in this cycle. They are written when an `ItemStarted` or
 //! `ItemFinished` event is published, never by a progress report that only
 //! moves the value.
 //!
@@ -47,7 +47,7 @@
 
 use std::time::Duration;
 
-use crate::sync::{AtomicU32, AtomicU64, OnceLock, Ordering};
+use crate::sync::{Arc, AtomicU32, AtomicU64, OnceLock, Ordering};
 use crate::{ItemId, ItemPhase};
 
 use crate::core::id_index::IdIndex;
@@ -117,7 +117,7 @@ impl ItemBits {
     }
 
     #[inline(always)]
-    fn decode(flags: u32, progress: u64) -> Self {
+    pub(crate) fn decode(flags: u32, progress: u64) -> Self {
         let phase = ItemPhase::from_index((flags & PHASE) as usize).unwrap_or(ItemPhase::Pending);
         let shift = (flags & SHIFT) >> SHIFT_AT;
         let (value, max) = if shift == 0 {
@@ -145,7 +145,7 @@ impl ItemBits {
 
     /// The two words, without `BUSY`.
     #[inline(always)]
-    fn encode(self) -> (u32, u64) {
+    pub(crate) fn encode(self) -> (u32, u64) {
         let bit = |set: bool, b: u32| if set { b } else { 0 };
         // `ItemPhase::index` is below 16.
         let flags = self.phase.index() as u32
@@ -204,8 +204,9 @@ fn widen(progress: u64, shift: u32) -> (u64, u64) {
 /// block of names at most 1.6 GB.
 const NAME_BLOCK_SHIFT: u32 = if cfg!(test) { 1 } else { 22 };
 
-/// Items of one enumeration, or those one retry added.
-struct Segment {
+/// Items of one enumeration, or those one retry added. Snapshots share a
+/// segment (its ids and names) with the session.
+pub(crate) struct Segment {
     /// The position of the first item.
     start: usize,
     ids: Box<[ItemId]>,
@@ -216,14 +217,36 @@ struct Segment {
     name_ends: Box<[u32]>,
     flags: Box<[AtomicU32]>,
     progress: Box<[AtomicU64]>,
-    /// When each item started and finished: nanoseconds + 1, 0 for none.
-    started: Box<[AtomicU64]>,
-    finished: Box<[AtomicU64]>,
+    /// When each item started and finished: milliseconds + 1, 0 for none.
+    started: Box<[AtomicU32]>,
+    finished: Box<[AtomicU32]>,
     index: IdIndex,
-    next: OnceLock<Box<Segment>>,
+    next: OnceLock<Arc<Segment>>,
 }
 
 impl Segment {
+    /// The position of the segment's first item.
+    pub(crate) fn start(&self) -> usize {
+        self.start
+    }
+
+    /// The id of the segment's item `local`.
+    pub(crate) fn id(&self, local: usize) -> ItemId {
+        self.ids[local]
+    }
+
+    /// The name of the segment's item `local`.
+    pub(crate) fn name(&self, local: usize) -> &str {
+        let ends = &self.name_ends;
+        let base = self.name_bases[local >> NAME_BLOCK_SHIFT];
+        let start = if local.trailing_zeros() >= NAME_BLOCK_SHIFT {
+            0
+        } else {
+            ends[local - 1] as usize
+        };
+        &self.names[base + start..base + ends[local] as usize]
+    }
+
     fn find(&self, id: ItemId) -> Option<usize> {
         self.index
             .get(id, |p| self.ids[p as usize])
@@ -280,14 +303,12 @@ impl SegmentBuilder {
 /// Every item a session knows, in enumeration order.
 #[derive(Default)]
 pub(crate) struct Items {
-    first: OnceLock<Box<Segment>>,
+    first: OnceLock<Arc<Segment>>,
 }
 
 impl Items {
-    fn segments(&self) -> impl Iterator<Item = &Segment> {
-        std::iter::successors(self.first.get().map(|s| &**s), |s| {
-            s.next.get().map(|s| &**s)
-        })
+    fn segments(&self) -> impl Iterator<Item = &Arc<Segment>> {
+        std::iter::successors(self.first.get(), |s| s.next.get())
     }
 
     /// The item with `id`, if the session knows it. Lock-free.
@@ -305,7 +326,7 @@ impl Items {
     #[cold]
     #[inline(never)]
     fn find_after(first: &Segment, id: ItemId) -> Option<ItemRef<'_>> {
-        std::iter::successors(first.next.get().map(|s| &**s), |s| s.next.get().map(|s| &**s))
+        std::iter::successors(first.next.get(), |s| s.next.get())
             .find_map(|segment| segment.find(id).map(|local| ItemRef { segment, local }))
     }
 
@@ -330,7 +351,7 @@ impl Items {
         let start = self.len();
         let count = builder.ids.len();
         let (flags, _) = ItemBits::NEW.encode();
-        let segment = Box::new(Segment {
+        let segment = Arc::new(Segment {
             start,
             ids: builder.ids.into_boxed_slice(),
             names: builder.names,
@@ -338,8 +359,8 @@ impl Items {
             name_ends: builder.name_ends.into_boxed_slice(),
             flags: (0..count).map(|_| AtomicU32::new(flags)).collect(),
             progress: (0..count).map(|_| AtomicU64::new(0)).collect(),
-            started: (0..count).map(|_| AtomicU64::new(0)).collect(),
-            finished: (0..count).map(|_| AtomicU64::new(0)).collect(),
+            started: (0..count).map(|_| AtomicU32::new(0)).collect(),
+            finished: (0..count).map(|_| AtomicU32::new(0)).collect(),
             index: builder.index,
             next: OnceLock::new(),
         });
@@ -348,6 +369,74 @@ impl Items {
             None => &self.first,
         };
         assert!(tail.set(segment).is_ok(), "one appender at a time");
+    }
+}
+
+/// One item's words as a snapshot keeps them: 16 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct ItemWords {
+    /// The `progress` word.
+    pub(crate) progress: u64,
+    /// The `flags` word, without `BUSY`.
+    pub(crate) flags: u32,
+    /// When the item started: milliseconds + 1, 0 for none.
+    pub(crate) started: u32,
+}
+
+impl ItemWords {
+    /// The item's state.
+    pub(crate) fn bits(self) -> ItemBits {
+        ItemBits::decode(self.flags, self.progress)
+    }
+}
+
+impl Items {
+    /// A segment of the builder's items that belongs to no session (the
+    /// ids and names of a deserialized snapshot); `None` for no items.
+    pub(crate) fn detached(builder: SegmentBuilder) -> Option<Arc<Segment>> {
+        let items = Items::default();
+        items.append(builder);
+        items.first.get().cloned()
+    }
+
+    /// How many segments there are.
+    pub(crate) fn segment_count(&self) -> usize {
+        self.segments().count()
+    }
+
+    /// The segments, shared (for a snapshot's ids and names).
+    pub(crate) fn shared_segments(&self) -> Vec<Arc<Segment>> {
+        self.segments().cloned().collect()
+    }
+
+    /// Copy every item's words into `words` (overwritten, reusing its
+    /// memory) and call `finished(position, stamp)` for each item with a
+    /// finish time. Each item is read as [`ItemRef::read`] reads it.
+    pub(crate) fn copy_words(
+        &self,
+        words: &mut Vec<ItemWords>,
+        mut finished: impl FnMut(usize, u32),
+    ) {
+        words.clear();
+        words.reserve_exact(self.len());
+        for segment in self.segments() {
+            let items = segment
+                .flags
+                .iter()
+                .zip(segment.progress.iter())
+                .zip(segment.started.iter());
+            words.extend(items.map(|((flags, progress), started)| ItemWords {
+                flags: flags.load(Ordering::Acquire) & !BUSY,
+                progress: progress.load(Ordering::Acquire),
+                started: started.load(Ordering::Acquire),
+            }));
+            for (local, stamp) in segment.finished.iter().enumerate() {
+                let stamp = stamp.load(Ordering::Acquire);
+                if stamp != 0 {
+                    finished(segment.start + local, stamp);
+                }
+            }
+        }
     }
 }
 
@@ -363,16 +452,9 @@ impl<'a> ItemRef<'a> {
         self.segment.ids[self.local]
     }
 
+    #[cfg(test)]
     pub(crate) fn name(self) -> &'a str {
-        let segment = self.segment;
-        let (local, ends) = (self.local, &segment.name_ends);
-        let base = segment.name_bases[local >> NAME_BLOCK_SHIFT];
-        let start = if local.trailing_zeros() >= NAME_BLOCK_SHIFT {
-            0
-        } else {
-            ends[local - 1] as usize
-        };
-        &segment.names[base + start..base + ends[local] as usize]
+        self.segment.name(self.local)
     }
 
     /// The item's position over all segments; the key of what the session
@@ -391,18 +473,6 @@ impl<'a> ItemRef<'a> {
     /// Record that the item finished at `at`.
     pub(crate) fn stamp_finished(self, at: Duration) {
         self.segment.finished[self.local].store(stamp(at), Ordering::Release);
-    }
-
-    /// When the item started and finished in this cycle, as far as known.
-    pub(crate) fn times(self) -> (Option<Duration>, Option<Duration>) {
-        let read = |w: &AtomicU64| match w.load(Ordering::Acquire) {
-            0 => None,
-            n => Some(Duration::from_nanos(n - 1)),
-        };
-        (
-            read(&self.segment.started[self.local]),
-            read(&self.segment.finished[self.local]),
-        )
     }
 
     /// The item's state now, without its `BUSY` bit (for snapshots: a
@@ -455,7 +525,10 @@ impl<'a> ItemRef<'a> {
             flags.store(word, Ordering::Release);
             return false;
         }
-        progress.store(old & !u64::from(u32::MAX) | u64::from(value), Ordering::Relaxed);
+        progress.store(
+            old & !u64::from(u32::MAX) | u64::from(value),
+            Ordering::Relaxed,
+        );
         flags.store(word | HAS_VALUE, Ordering::Release);
         true
     }
@@ -491,11 +564,19 @@ impl<'a> ItemRef<'a> {
     }
 }
 
-/// A timestamp as stored: nanoseconds + 1 (0 means none), saturating.
-fn stamp(at: Duration) -> u64 {
-    u64::try_from(at.as_nanos())
-        .unwrap_or(u64::MAX)
+/// A timestamp as stored: whole milliseconds + 1 (0 means none),
+/// saturating.
+pub(crate) fn stamp(at: Duration) -> u32 {
+    u32::try_from(at.as_millis())
+        .unwrap_or(u32::MAX)
         .saturating_add(1)
+}
+
+/// A stored timestamp back as a time, `None` for none.
+pub(crate) fn unstamp(stamp: u32) -> Option<Duration> {
+    stamp
+        .checked_sub(1)
+        .map(|ms| Duration::from_millis(u64::from(ms)))
 }
 
 /// Exclusive write access to one item (its `BUSY` bit).

@@ -147,7 +147,7 @@ use state::{Shared, State, gate};
 /// let session = Session::new(SessionConfig::default());
 /// let outcome = session.run(Arc::new(OneItem { callback: CallbackSlot::new() }));
 /// assert!(outcome.is_success());
-/// assert_eq!(session.snapshot().items[0].phase, syncmgr::ItemPhase::Succeeded);
+/// assert_eq!(session.snapshot().item(0).unwrap().phase(), syncmgr::ItemPhase::Succeeded);
 /// assert!(session.conformance_report().is_clean());
 /// ```
 #[derive(Clone)]

@@ -171,9 +171,7 @@ impl Session {
         // The common report — a bare new value on an item under way —
         // straight on the item's words.
         if let Some(value) = report.and_then(SyncMgrProgress::bare_value)
-            && target.try_move_value(value, || {
-                shared.gate.load(Ordering::Acquire) == gate::OPEN
-            })
+            && target.try_move_value(value, || shared.gate.load(Ordering::Acquire) == gate::OPEN)
         {
             return Some(CancelDecision::Continue);
         }

@@ -82,8 +82,6 @@ pub(super) struct State {
     pub(super) violations: Vec<Violation>,
     pub(super) queued_skips: Vec<ItemId>,
     pub(super) retry_items: Option<Vec<ItemId>>,
-    /// Rate estimators by item position, fed when snapshots are taken.
-    pub(super) rates: Vec<RateEstimator>,
     /// The rate estimator of the synchronize set's total work.
     pub(super) session_rate: RateEstimator,
     /// The estimators' window; `None` for [`RateEstimator::DEFAULT_WINDOW`].
