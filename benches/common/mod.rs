@@ -31,7 +31,14 @@ pub const fn item(n: usize) -> ItemId {
 /// threads report while the session is synchronizing.
 pub struct BenchHandler {
     pub reporter: ProgressReporter,
-    ids: Vec<ItemId>,
+    ids: BenchIds,
+}
+
+/// The handler's items: `item(0)..item(n)`, made when enumerated (so a
+/// memory measurement counts no list of the bench's own), or a given list.
+enum BenchIds {
+    Count(usize),
+    List(Vec<ItemId>),
 }
 
 impl SyncHandler for BenchHandler {
@@ -46,10 +53,11 @@ impl SyncHandler for BenchHandler {
     fn enum_items(&self) -> Result<ItemEnumeration, HandlerError> {
         // Empty names: every byte a memory measurement counts is the
         // library's own, not the handler's text.
-        let items = self
-            .ids
-            .iter()
-            .map(|&id| SyncItem::new(id, "").expect("a valid item"));
+        let ids: Box<dyn Iterator<Item = ItemId>> = match &self.ids {
+            BenchIds::Count(count) => Box::new((0..*count).map(item)),
+            BenchIds::List(ids) => Box::new(ids.iter().copied()),
+        };
+        let items = ids.map(|id| SyncItem::new(id, "").expect("a valid item"));
         Ok(ItemEnumeration::complete(items))
     }
 
@@ -96,11 +104,15 @@ impl Running {
     /// Initialize a session of `count` items, prepare all of them and
     /// start synchronizing; returns once the handler may report.
     pub fn start(count: usize) -> Self {
-        Self::start_with((0..count).map(item).collect())
+        Self::start_handler(BenchIds::Count(count))
     }
 
     /// [`start`](Self::start) with the items `ids`.
     pub fn start_with(ids: Vec<ItemId>) -> Self {
+        Self::start_handler(BenchIds::List(ids))
+    }
+
+    fn start_handler(ids: BenchIds) -> Self {
         let handler = Arc::new(BenchHandler {
             reporter: ProgressReporter::new(),
             ids,

@@ -360,7 +360,8 @@ impl ItemReporter<'_> {
         match decision {
             CancelDecision::Continue => None,
             CancelDecision::CancelItem => {
-                self.state.cancel(bits::CANCEL_ANSWERED);
+                self.reporter
+                    .cancel_item(self.item, self.state, bits::CANCEL_ANSWERED);
                 Some(Cancelled::Item(self.item))
             }
             CancelDecision::CancelAll => {

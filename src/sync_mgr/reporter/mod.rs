@@ -20,6 +20,7 @@
 //! which holds no lock while the callback runs either.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -29,7 +30,7 @@ use std::time::Duration;
 
 use crate::core::id_index::IdIndex;
 use crate::core::timer;
-use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, OnceLock, Ordering, RwLock, fence};
+use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, Mutex, OnceLock, Ordering, RwLock};
 use crate::sync_mgr::progress::shift_for;
 use crate::{
     CallbackSlot, CancelDecision, CancelReason, CancelToken, ItemId, ItemPhase, ItemViolation,
@@ -182,6 +183,11 @@ pub struct ProgressReporter {
     all_cancelled: AtomicBool,
     all_token: CancelToken,
     items: ItemTable,
+    /// The items' tokens, made on request (few items have one). Whoever
+    /// comes second of "record a cause" ([`cancel_item`](Self::cancel_item))
+    /// and "make the token" ([`cancel_token`](Self::cancel_token)) cancels
+    /// it: both take this lock after their own step.
+    tokens: Mutex<HashMap<ItemId, CancelToken>>,
 }
 
 impl ProgressReporter {
@@ -192,6 +198,7 @@ impl ProgressReporter {
             all_cancelled: AtomicBool::new(false),
             all_token: CancelToken::new(),
             items: ItemTable::default(),
+            tokens: Mutex::new(HashMap::new()),
         }
     }
 
@@ -210,7 +217,15 @@ impl ProgressReporter {
     /// [`item_cancel_token`](crate::Session::item_cancel_token) is cancelled
     /// the moment the host records the cancel, without any call.
     pub fn cancel_token(&self, item: ItemId) -> CancelToken {
-        self.entry(item).token(&self.all_token)
+        let state = self.entry(item);
+        let token = self
+            .tokens
+            .lock()
+            .entry(item)
+            .or_insert_with(|| self.all_token.child())
+            .clone();
+        state.fire(&token);
+        token
     }
 
     /// A [`CancelToken`] cancelled once the host has answered cancel-all
@@ -451,7 +466,17 @@ impl ProgressReporter {
     /// [`begin`](Self::begin) returns [`Cancelled::Item`] without calling the
     /// host. Never calls the host, so it is safe from inside a host call.
     pub fn skip(&self, item: ItemId) {
-        self.entry(item).cancel(bits::SKIPPED);
+        self.cancel_item(item, self.entry(item), bits::SKIPPED);
+    }
+
+    /// Record `cause` for `item` (whose state is `state`) and cancel its
+    /// token if it has one.
+    fn cancel_item(&self, item: ItemId, state: &ItemState, cause: u32) {
+        state.cancel(cause);
+        let token = self.tokens.lock().get(&item).cloned();
+        if let Some(token) = token {
+            state.fire(&token);
+        }
     }
 
     fn entry(&self, item: ItemId) -> &ItemState {

@@ -33,13 +33,12 @@ pub(super) mod bits {
 /// [`bits`]); shared between the [`ProgressReporter`]'s table and the item's
 /// [`ItemReporter`].
 ///
-/// The item's [`CancelToken`] is made on first request, as a child of the
-/// reporter's cancel-all token; whoever comes second of "record a cause"
-/// and "make the token" cancels it (both store, fence, then read).
+/// The item's [`CancelToken`], made on first request, is kept by the
+/// reporter beside the table (few items have one): see
+/// [`ProgressReporter::cancel_token`].
 #[derive(Debug)]
 pub(super) struct ItemState {
     pub(super) word: AtomicU32,
-    pub(super) token: OnceLock<CancelToken>,
     /// The last work done the host accepted, [`NO_VALUE`] before the
     /// first; written only by the item's open [`ItemReporter`].
     pub(super) value: AtomicU64,
@@ -53,7 +52,6 @@ impl ItemState {
         let all = if all_cancelled { bits::ALL } else { 0 };
         Self {
             word: AtomicU32::new(all | Self::phase_bits(ItemPhase::Pending)),
-            token: OnceLock::new(),
             value: AtomicU64::new(NO_VALUE),
         }
     }
@@ -67,14 +65,6 @@ impl ItemState {
         if value != NO_VALUE {
             self.value.store(value, Ordering::Release);
         }
-    }
-
-    /// The item's token, cancelled if the item's cause is recorded.
-    pub(super) fn token(&self, all: &CancelToken) -> CancelToken {
-        let token = self.token.get_or_init(|| all.child()).clone();
-        fence(Ordering::SeqCst);
-        self.fire(&token);
-        token
     }
 
     /// Cancel `token` with the recorded cause, if there is one.
@@ -102,18 +92,14 @@ impl ItemState {
         self.word.load(Ordering::Acquire) & bits::CAUSE
     }
 
-    /// Record a cancel cause unless one is already recorded, and cancel the
-    /// item's token if it has one.
+    /// Record a cancel cause unless one is already recorded (the item's
+    /// token is the reporter's to fire: [`ProgressReporter::cancel_item`]).
     pub(super) fn cancel(&self, cause: u32) {
         let _ = self
             .word
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
                 (word & bits::CAUSE == 0).then_some(word | cause)
             });
-        fence(Ordering::SeqCst);
-        if let Some(token) = self.token.get() {
-            self.fire(token);
-        }
     }
 
     pub(super) fn phase(&self) -> ItemPhase {

@@ -94,24 +94,29 @@ impl Driver {
         let items = self.session.update(|st, events| {
             st.handler_name = Some(info.name().to_owned());
             let known = &self.session.shared.items;
-            let mut items = Vec::with_capacity(enumeration.items.len());
             let mut segment = SegmentBuilder::with_capacity(enumeration.items.len());
-            for item in enumeration.items {
-                if segment.contains(item.id()) || known.find(item.id()).is_some() {
-                    self.session.note(
-                        st,
-                        events,
-                        Rule::ENUMERATION_VALID,
-                        "EnumSyncMgrItems",
-                        Some(item.id()),
-                        "unique item ids",
-                        "a duplicate id (ignored)",
-                    );
-                    continue;
-                }
-                segment.push(item.id(), item.name());
-                items.push(item);
-            }
+            // Filtered in place: the handler's list becomes the one returned,
+            // with no second list of a million items beside it.
+            let items: Vec<SyncItem> = enumeration
+                .items
+                .into_iter()
+                .filter(|item| {
+                    if segment.contains(item.id()) || known.find(item.id()).is_some() {
+                        self.session.note(
+                            st,
+                            events,
+                            Rule::ENUMERATION_VALID,
+                            "EnumSyncMgrItems",
+                            Some(item.id()),
+                            "unique item ids",
+                            "a duplicate id (ignored)",
+                        );
+                        return false;
+                    }
+                    segment.push(item.id(), item.name());
+                    true
+                })
+                .collect();
             known.append(segment);
             items
         });

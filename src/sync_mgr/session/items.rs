@@ -393,6 +393,7 @@ impl ItemWords {
 impl Items {
     /// A segment of the builder's items that belongs to no session (the
     /// ids and names of a deserialized snapshot); `None` for no items.
+    #[cfg(feature = "serde")]
     pub(crate) fn detached(builder: SegmentBuilder) -> Option<Arc<Segment>> {
         let items = Items::default();
         items.append(builder);
