@@ -212,6 +212,27 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index]
 }
 
+/// Record the p50 / p99 / max of a `replace_under_load` run in
+/// `<criterion dir>/lifecycle/replace_under_load/<threads>/new/latency.json`
+/// (in ms), for `scripts/bench-report.sh`.
+fn write_latency(threads: usize, sorted: &[Duration]) {
+    let dir = common::criterion_dir().join(format!("lifecycle/replace_under_load/{threads}/new"));
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let json = format!(
+        "{{\"sets\": {}, \"p50_ms\": {:.4}, \"p99_ms\": {:.4}, \"max_ms\": {:.4}}}\n",
+        sorted.len(),
+        ms(percentile(sorted, 0.5)),
+        ms(percentile(sorted, 0.99)),
+        ms(sorted.last().copied().unwrap_or_default()),
+    );
+    if std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join("latency.json"), json))
+        .is_err()
+    {
+        eprintln!("could not write {}", dir.display());
+    }
+}
+
 /// `CallbackSlot::set` latency while `threads` threads report through the
 /// slot without pause: a replace waits only for the calls that began before
 /// it, never for the report rate.
@@ -256,6 +277,7 @@ fn replace_under_load(c: &mut Criterion) {
             stop.store(true, Ordering::Relaxed);
         });
         latencies.sort_unstable();
+        write_latency(threads, &latencies);
         println!(
             "lifecycle/replace_under_load/{threads}: {} sets, p50 {:?}, p99 {:?}, max {:?}",
             latencies.len(),

@@ -10,13 +10,13 @@
 //! the system one), so `session/1m_items` also records the peak of live heap
 //! bytes above what was live before the iteration, per item, in
 //! `<criterion dir>/session/1m_items/new/memory.json` (read by
-//! `scripts/bench-report.sh`). The items have empty names and the reports
+//! `scripts/bench-report.sh`), with the heap a fresh snapshot takes, per
+//! item. The items have empty names and the reports
 //! carry no status text, so every byte counted is the library's own.
 
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -92,22 +92,10 @@ fn prepare_and_report() -> Running {
     running
 }
 
-/// Where criterion keeps its results (the same rule criterion uses).
-fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
-        PathBuf::from,
-    );
-    target.join("criterion")
-}
-
-fn write_memory(peak_per_item: f64, snapshot_ms: f64) {
-    let dir = criterion_dir().join("session/1m_items/new");
+fn write_memory(peak_per_item: f64, snapshot_ms: f64, snapshot_per_item: f64) {
+    let dir = common::criterion_dir().join("session/1m_items/new");
     let json = format!(
-        "{{\"items\": {ITEMS}, \"peak_bytes_per_item\": {peak_per_item:.1}, \"snapshot_ms\": {snapshot_ms:.2}}}\n"
+        "{{\"items\": {ITEMS}, \"peak_bytes_per_item\": {peak_per_item:.1}, \"snapshot_ms\": {snapshot_ms:.2}, \"snapshot_bytes_per_item\": {snapshot_per_item:.1}}}\n"
     );
     if std::fs::create_dir_all(&dir)
         .and_then(|()| std::fs::write(dir.join("memory.json"), json))
@@ -122,6 +110,7 @@ fn session(c: &mut Criterion) {
     group.sample_size(10);
     let mut worst_peak = 0.0f64;
     let mut slowest_snapshot = Duration::ZERO;
+    let mut snapshot_size = 0.0f64;
     group.bench_function("1m_items", |b| {
         b.iter_custom(|iterations| {
             let mut timed = Duration::ZERO;
@@ -130,9 +119,12 @@ fn session(c: &mut Criterion) {
                 PEAK.store(base, Ordering::Relaxed);
                 let began = Instant::now();
                 let running = prepare_and_report();
+                let before_snapshot = LIVE.load(Ordering::Relaxed);
                 let snapped = Instant::now();
                 let snapshot = running.session.snapshot();
                 let ended = Instant::now();
+                let size = LIVE.load(Ordering::Relaxed).saturating_sub(before_snapshot);
+                snapshot_size = snapshot_size.max(size as f64 / ITEMS as f64);
                 timed += ended - began;
                 slowest_snapshot = slowest_snapshot.max(ended - snapped);
                 assert_eq!(snapshot.len(), ITEMS);
@@ -145,10 +137,14 @@ fn session(c: &mut Criterion) {
         });
     });
     println!(
-        "session/1m_items: peak heap {worst_peak:.1} bytes/item, slowest snapshot {:.2} ms",
+        "session/1m_items: peak heap {worst_peak:.1} bytes/item, slowest snapshot {:.2} ms, snapshot {snapshot_size:.1} bytes/item",
         slowest_snapshot.as_secs_f64() * 1e3
     );
-    write_memory(worst_peak, slowest_snapshot.as_secs_f64() * 1e3);
+    write_memory(
+        worst_peak,
+        slowest_snapshot.as_secs_f64() * 1e3,
+        snapshot_size,
+    );
 
     let running = prepare_and_report();
     group.bench_function("1m_items_snapshot", |b| {

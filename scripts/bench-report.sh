@@ -50,12 +50,16 @@ median() {
     sed -E 's/.*"median":\{"confidence_interval":\{[^}]*\},"point_estimate":([-0-9.eE+]+).*/\1/' "$file"
 }
 
-# A field of the session bench's memory.json; empty if missing.
-memory() {
-    local file="$criterion/session/1m_items/new/memory.json"
-    [[ -f $file ]] || return 0
-    sed -E "s/.*\"$1\": ([-0-9.eE+]+).*/\1/" "$file"
+# A field of a JSON file the benches write (flat, numbers only); empty if
+# missing.
+field() {
+    [[ -f $1 ]] || return 0
+    sed -E "s/.*\"$2\": ([-0-9.eE+]+).*/\1/" "$1"
 }
+# A field of the session bench's memory.json.
+memory() { field "$criterion/session/1m_items/new/memory.json" "$1"; }
+# A field of replace_under_load/<threads>'s latency.json (ms).
+latency() { field "$criterion/lifecycle/replace_under_load/$1/new/latency.json" "$2"; }
 
 # <a> / <b>, or empty when either is missing.
 ratio() {
@@ -114,12 +118,16 @@ snapshot_into=$(median session/1m_items_snapshot_into)
 whole=$(median session/1m_items)
 
 row "cancel_check/syncmgr / atomic_load" "$(ratio "$check" "$atomic")" "<=" 1.5 "x"
+row "lifecycle/report / progress/dyn_slot" "$(ratio "$report" "$slot")" "<=" 1.3 "x"
 row "progress/syncmgr / dyn_slot" "$(ratio "$ours" "$slot")" "<=" 2.0 "x"
-row "progress/syncmgr / naive_mutex_hashmap" "$(ratio "$ours" "$naive")" "<=" 0.6 "x"
+row "progress/syncmgr / naive_mutex_hashmap" "$(ratio "$ours" "$naive")" "<=" 1.0 "x"
 row "2-thread / 1-thread report throughput (syncmgr)" "$(ratio "$ours" "$ours2")" ">=" 1.6 "x"
-row "session/1m_items: peak heap per item" "$(memory peak_bytes_per_item)" "<=" 200 "B"
-row "session/1m_items_snapshot: snapshot()" "$(ms "$snapshot")" "<=" 50 "ms"
-row "session/1m_items_snapshot_into: snapshot_into()" "$(ms "$snapshot_into")" "<=" 50 "ms"
+row "lifecycle/replace_under_load/8: set p99" "$(latency 8 p99_ms)" "<=" 1 "ms"
+row "lifecycle/replace_under_load/40: set p99" "$(latency 40 p99_ms)" "<=" 10 "ms"
+row "session/1m_items_snapshot: snapshot()" "$(ms "$snapshot")" "<=" 10 "ms"
+row "session/1m_items: snapshot heap per item" "$(memory snapshot_bytes_per_item)" "<=" 16 "B"
+row "session/1m_items_snapshot_into: snapshot_into()" "$(ms "$snapshot_into")" "<=" 5 "ms"
+row "session/1m_items: peak heap per item" "$(memory peak_bytes_per_item)" "<=" 100 "B"
 row "lifecycle/report_during_replace / lifecycle/report" "$(ratio "$during" "$report")" "<=" 1.5 "x"
 echo
 printf "$format" "median of" "" "" ""
@@ -135,6 +143,8 @@ info "2-thread / 1-thread throughput (naive)" "$(ratio "$naive" "$naive2")" "x"
 info "lifecycle/replace" "$replace" "ns"
 info "lifecycle/report" "$report" "ns"
 info "lifecycle/report_during_replace" "$during" "ns"
+info "lifecycle/replace_under_load/8: set p50" "$(latency 8 p50_ms)" "ms"
+info "lifecycle/replace_under_load/40: set p50" "$(latency 40 p50_ms)" "ms"
 info "session/1m_items (prepare, report, snapshot)" "$(ms "$whole")" "ms"
 info "slowest snapshot() inside session/1m_items" "$(memory snapshot_ms)" "ms"
 echo

@@ -21,16 +21,17 @@
 # toolchain's miri and rust-src components when missing (idempotent).
 # Honours CARGO_TARGET_DIR (miri gets its own subdirectory).
 #
-# The toolchain is pinned (MIRI_TOOLCHAIN, default nightly-2026-09-09):
+# The toolchain is pinned (MIRI_TOOLCHAIN, default nightly-2026-09-05):
 # later nightlies type-check the variadic arguments of miri's `syscall`
 # shim (rust-lang/rust#161734), and parking_lot_core 0.9.12 passes its
 # futex word as `&AtomicI32`, so every test in which a parking_lot lock
 # parks a thread fails there as undefined behaviour in the dependency.
-# Unpin once a parking_lot_core release passes `*mut u32`.
+# (nightly-2026-09-05 is the last before it whose miri, rust-src and cargo all
+# ship.) Unpin once a parking_lot_core release passes `*mut u32`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-toolchain=${MIRI_TOOLCHAIN:-nightly-2026-09-09}
+toolchain=${MIRI_TOOLCHAIN:-nightly-2026-09-05}
 if ! cargo "+$toolchain" miri --version >/dev/null 2>&1; then
     # The toolchain may already be there without components: install it
     # if needed, then add the components.

@@ -400,6 +400,13 @@ fn release_under_lock<C: ?Sized>(taken: Option<Arc<Registration<C>>>) -> Option<
 /// ([§G.1 #6](crate::protocol#rule-6), #8 become observable: `Arc::strong_count` is back to its
 /// baseline).
 ///
+/// A `set` waits for the calls that began before it and for nothing else:
+/// not for calls that begin on the new callback while it waits, however
+/// many threads report and however fast. Its wait is as long as the
+/// longest of those earlier calls, which includes the time a thread
+/// preempted inside one of them waits for a core (see BENCHMARKS.md for
+/// what that costs with 8 and 40 reporting threads on 2 cores).
+///
 /// Calls on the *calling* thread are never waited for: a callback that
 /// replaces or releases the slot from inside its own `progress` returns
 /// normally, and the old callback stays alive until that outer call
@@ -413,8 +420,11 @@ fn release_under_lock<C: ?Sized>(taken: Option<Arc<Registration<C>>>) -> Option<
 /// in every slot: a cached `Arc` of the current registration behind a lock
 /// that only that thread takes, except while a `set` clears it. A call locks
 /// its stripe, checks the cache against the slot's registration id (one
-/// atomic load), and calls with the stripe locked; the stripe's lock is how
-/// `set` waits for the call. A call on a thread without a stripe, or a
+/// atomic load), and calls with the stripe locked. A `set` never queues for
+/// a stripe's lock (the owner would win it back call after call): it takes
+/// the old registration out of idle stripes with `try_lock`, and polls a
+/// busy one until its owner's call returns, when the owner drops the old
+/// registration itself. A call on a thread without a stripe, or a
 /// nested call (a callback reporting through the same slot), takes the
 /// shared path instead: it clones the registration under the slot's lock
 /// and counts itself in the registration's in-flight counter.
@@ -442,9 +452,9 @@ fn release_under_lock<C: ?Sized>(taken: Option<Arc<Registration<C>>>) -> Option<
 ///
 /// - No lock that another call or a `set` of the callback's own making could
 ///   need is held while a callback runs: the slot's lock is released before
-///   the call, and a stripe's lock is only ever wanted by its owning thread
+///   the call, and a stripe's lock is only ever taken by its owning thread
 ///   (whose nested calls take the shared path, and whose nested `set`s skip
-///   it) and by a `set` that must wait for that very call anyway. A callback
+///   it) and tried, never waited for, by a `set`. A callback
 ///   may call any slot method (register, replace, release, progress)
 ///   re-entrantly.
 /// - A `set` waits only for calls that are running on the registration it
@@ -867,34 +877,103 @@ mod tests {
         assert_eq!(second.calls.load(Ordering::SeqCst), threads);
     }
 
+    /// Blocks each call in `progress` until told to return, announcing it
+    /// first.
+    struct Gate {
+        answer: CancelDecision,
+        entered: Mutex<std::sync::mpsc::Sender<()>>,
+        proceed: Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+
+    impl Gate {
+        /// A gate, the receiver of its announcements and the sender that
+        /// lets one call return.
+        fn new(
+            answer: CancelDecision,
+        ) -> (
+            Arc<Self>,
+            std::sync::mpsc::Receiver<()>,
+            std::sync::mpsc::Sender<()>,
+        ) {
+            let (entered_tx, entered) = std::sync::mpsc::channel();
+            let (proceed, proceed_rx) = std::sync::mpsc::channel();
+            let gate = Arc::new(Self {
+                answer,
+                entered: Mutex::new(entered_tx),
+                proceed: Mutex::new(proceed_rx),
+            });
+            (gate, entered, proceed)
+        }
+    }
+
+    impl SyncCallback for Gate {
+        fn progress(
+            &self,
+            _: ItemId,
+            _: Option<&SyncMgrProgress>,
+        ) -> Result<CancelDecision, CallbackError> {
+            self.entered.lock().send(()).unwrap();
+            self.proceed.lock().recv().unwrap();
+            Ok(self.answer)
+        }
+    }
+
+    /// A `set` waits for the calls that began before it, never for one
+    /// that began after: here the thread whose call it waits for starts its
+    /// next call (on the new callback, which blocks) the moment the first
+    /// returns. A `set` that queued for that thread's stripe lock would be
+    /// overtaken by the next call and wait for it too.
+    #[test]
+    fn a_replace_does_not_wait_for_calls_that_began_after_it() {
+        use std::time::Duration;
+
+        let (old, old_entered, old_proceed) = Gate::new(CancelDecision::Continue);
+        let (new, new_entered, new_proceed) = Gate::new(CancelDecision::CancelItem);
+        let slot: Arc<CallbackSlot> = Arc::new(CallbackSlot::new());
+        slot.set(Some(old as Arc<dyn SyncCallback>));
+        let reporter = {
+            let slot = slot.clone();
+            std::thread::spawn(move || {
+                let first = slot.progress(ItemId::NULL, None);
+                let second = slot.progress(ItemId::NULL, None);
+                (first, second)
+            })
+        };
+        old_entered.recv().unwrap();
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let replacer = {
+            let (slot, new) = (slot.clone(), new.clone());
+            std::thread::spawn(move || {
+                slot.set(Some(new as Arc<dyn SyncCallback>));
+                done_tx.send(()).unwrap();
+            })
+        };
+        while !slot.holds(&(new.clone() as Arc<dyn SyncCallback>)) {
+            std::thread::yield_now();
+        }
+        // The first call returns; the reporter's second call begins on the
+        // new callback and blocks there.
+        old_proceed.send(()).unwrap();
+        new_entered.recv().unwrap();
+        // A watchdog, not a timing: the replace has nothing left to wait for.
+        assert_eq!(
+            done.recv_timeout(Duration::from_secs(10)),
+            Ok(()),
+            "the replace waited for a call that began after it"
+        );
+        new_proceed.send(()).unwrap();
+        let (first, second) = reporter.join().unwrap();
+        assert_eq!(first, Ok(CancelDecision::Continue));
+        assert_eq!(second, Ok(CancelDecision::CancelItem));
+        replacer.join().unwrap();
+    }
+
     #[test]
     fn a_report_is_not_blocked_by_a_replace_that_waits_for_another_call() {
         use std::sync::mpsc;
         use std::time::Duration;
 
-        /// Blocks in `progress` until told to return.
-        struct Gate {
-            entered: Mutex<mpsc::Sender<()>>,
-            proceed: Mutex<mpsc::Receiver<()>>,
-        }
-        impl SyncCallback for Gate {
-            fn progress(
-                &self,
-                _: ItemId,
-                _: Option<&SyncMgrProgress>,
-            ) -> Result<CancelDecision, CallbackError> {
-                self.entered.lock().send(()).unwrap();
-                self.proceed.lock().recv().unwrap();
-                Ok(CancelDecision::Continue)
-            }
-        }
-
-        let (entered_tx, entered) = mpsc::channel();
-        let (proceed, proceed_rx) = mpsc::channel();
-        let gate = Arc::new(Gate {
-            entered: Mutex::new(entered_tx),
-            proceed: Mutex::new(proceed_rx),
-        });
+        let (gate, entered, proceed) = Gate::new(CancelDecision::Continue);
         let slot: Arc<CallbackSlot> = Arc::new(CallbackSlot::new());
         slot.set(Some(gate as Arc<dyn SyncCallback>));
         let under_way = {
