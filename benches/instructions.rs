@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use syncmgr::{CallbackSlot, SyncCallback, SyncMgrProgress, SyncMgrStatus};
 
-use common::{NaiveCallback, NaiveHost, Reporting, Running, Trivial, item, naive_item};
+use common::{NaiveCallback, NaiveHost, Running, Trivial, item, naive_item};
 
 const OPERATIONS: [&str; 7] = [
     "empty",
@@ -119,10 +119,18 @@ fn main() {
             slot.release();
         }
         "round_trip" => {
-            let running = Running::start(1_000);
-            let mut reporting = Reporting::new(&running.handler.reporter, 0);
-            measured_loop(count, &mut |_| reporting.step());
-            reporting.finish();
+            let running = Running::start(1);
+            {
+                let open = running
+                    .handler
+                    .reporter
+                    .begin_with_max(item(0), i32::MAX as u64)
+                    .expect("opens");
+                measured_loop(count, &mut |n| {
+                    assert!(open.value(black_box(n + 1)).is_ok(), "a plain report");
+                });
+                open.finish(SyncMgrStatus::Succeeded).expect("finishes");
+            }
             running.finish();
         }
         other => {

@@ -304,23 +304,25 @@ impl ItemReporter<'_> {
     #[inline(always)]
     pub(super) fn exchange(&self, report: Option<&SyncMgrProgress>) -> Result<(), ReportError> {
         let word = self.state.word.load(Ordering::Acquire);
-        let phase = ItemState::phase_in(word);
-        if phase.is_terminal()
+        if ItemState::is_terminal_in(word)
             || word & (bits::CAUSE | bits::ALL) != 0
             || self.reporter.is_all_cancelled()
         {
             return self.refuse();
         }
+        // The phase the report moves the item to, when it carries a status.
         let next = match report.and_then(SyncMgrProgress::status) {
-            Some(status) => phase.on(status)?,
-            None => phase,
+            Some(status) => Some(ItemState::phase_in(word).on(status)?),
+            None => None,
         };
         let decision = self.reporter.slot.progress(self.item, report)?;
         // A cancel answer to the call that opens the item is acknowledged
         // with STOPPED like any other: a host that opened the item needs it,
         // and one that did not (§G.3 #23, a thread not yet told) takes it as
         // the acknowledgement of its answer, not as a new item.
-        if next != phase {
+        if let Some(next) = next
+            && next != ItemState::phase_in(word)
+        {
             self.state.set_phase(next);
         }
         if let Some(value) = report.and_then(ProgressItem::completed) {

@@ -106,6 +106,25 @@ impl ItemState {
         Self::phase_in(self.word.load(Ordering::Acquire))
     }
 
+    /// True when the phase recorded in `word` is terminal: one shift and
+    /// mask, no decoding.
+    #[inline]
+    pub(super) fn is_terminal_in(word: u32) -> bool {
+        /// Bit `i` set when `ItemPhase::ALL[i]` is terminal.
+        const TERMINAL: u32 = {
+            let mut mask = 0;
+            let mut index = 0;
+            while index < ItemPhase::ALL.len() {
+                if ItemPhase::ALL[index].is_terminal() {
+                    mask |= 1 << index;
+                }
+                index += 1;
+            }
+            mask
+        };
+        (TERMINAL >> ((word & bits::PHASE) >> bits::PHASE_SHIFT)) & 1 != 0
+    }
+
     /// The phase recorded in an item's `word`.
     #[inline]
     pub(super) fn phase_in(word: u32) -> ItemPhase {
