@@ -51,6 +51,19 @@ mod imp {
     pub(crate) fn yield_now() {
         std::thread::yield_now();
     }
+
+    /// One turn of a wait that may last a scheduler's round (another
+    /// thread must get a core first): a CPU hint for the first turns, then
+    /// a short sleep, so that the waiting thread is not demoted by the
+    /// scheduler for spinning and runs as soon as it wakes.
+    #[inline]
+    pub(crate) fn pause(turn: u32) {
+        if turn < 64 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+    }
 }
 
 #[cfg(loom)]
@@ -78,6 +91,10 @@ mod imp {
     }
 
     pub(crate) fn yield_now() {
+        loom::thread::yield_now();
+    }
+
+    pub(crate) fn pause(_turn: u32) {
         loom::thread::yield_now();
     }
 
