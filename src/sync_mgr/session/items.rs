@@ -385,6 +385,7 @@ pub(crate) struct ItemWords {
 
 impl ItemWords {
     /// The item's state.
+    #[inline]
     pub(crate) fn bits(self) -> ItemBits {
         ItemBits::decode(self.flags, self.progress)
     }
@@ -411,11 +412,13 @@ impl Items {
     }
 
     /// Copy every item's words into `words` (overwritten, reusing its
-    /// memory) and call `finished(position, stamp)` for each item with a
+    /// memory), showing each to `seen` on the way (one pass over the
+    /// memory), and call `finished(position, stamp)` for each item with a
     /// finish time. Each item is read as [`ItemRef::read`] reads it.
     pub(crate) fn copy_words(
         &self,
         words: &mut Vec<ItemWords>,
+        mut seen: impl FnMut(ItemWords),
         mut finished: impl FnMut(usize, u32),
     ) {
         words.clear();
@@ -426,10 +429,14 @@ impl Items {
                 .iter()
                 .zip(segment.progress.iter())
                 .zip(segment.started.iter());
-            words.extend(items.map(|((flags, progress), started)| ItemWords {
-                flags: flags.load(Ordering::Acquire) & !BUSY,
-                progress: progress.load(Ordering::Acquire),
-                started: started.load(Ordering::Acquire),
+            words.extend(items.map(|((flags, progress), started)| {
+                let words = ItemWords {
+                    flags: flags.load(Ordering::Acquire) & !BUSY,
+                    progress: progress.load(Ordering::Acquire),
+                    started: started.load(Ordering::Acquire),
+                };
+                seen(words);
+                words
             }));
             for (local, stamp) in segment.finished.iter().enumerate() {
                 let stamp = stamp.load(Ordering::Acquire);

@@ -166,10 +166,7 @@ impl<'a> ItemSnapshot<'a> {
     /// The work done: the value, or the maximum for an item that succeeded
     /// (whether or not it reported its last value).
     pub fn work_done(&self) -> u64 {
-        match (self.phase(), self.max()) {
-            (ItemPhase::Succeeded, Some(max)) => max.max(self.value().unwrap_or(0)),
-            _ => self.value().unwrap_or(0),
-        }
+        work_done(&self.bits)
     }
 
     /// Work still to do: `max - value` (0 once finished); `None` without a
@@ -240,6 +237,14 @@ impl serde::Serialize for ItemSnapshot<'_> {
         item.serialize_field("elapsed", &self.elapsed())?;
         item.serialize_field("rate", &self.rate())?;
         item.end()
+    }
+}
+
+/// An item's work done: its value, or its maximum once it succeeded.
+fn work_done(bits: &ItemBits) -> u64 {
+    match (bits.phase, bits.max) {
+        (ItemPhase::Succeeded, Some(max)) => max.max(bits.value.unwrap_or(0)),
+        _ => bits.value.unwrap_or(0),
     }
 }
 
@@ -595,13 +600,16 @@ pub(crate) fn weighted_fraction<'a>(items: impl IntoIterator<Item = ItemSnapshot
 
 impl State {
     /// Stamp the snapshot taken at `now` and feed the session's rate
-    /// estimator.
-    fn time_snapshot(&mut self, now: Duration, snapshot: &mut SessionSnapshot) {
+    /// estimator with the synchronize set's work `done`; `running` when an
+    /// item of the set is under way.
+    fn time_snapshot(
+        &mut self,
+        now: Duration,
+        snapshot: &mut SessionSnapshot,
+        done: u64,
+        running: bool,
+    ) {
         snapshot.taken_at = now;
-        let (done, _) = snapshot.work();
-        let running = snapshot
-            .sync_set()
-            .any(|i| i.started_at().is_some() && !i.phase().is_terminal());
         snapshot.rate = if running {
             self.session_rate.observe(now, done)
         } else {
@@ -685,15 +693,28 @@ impl Session {
         }
         let finished = &mut snapshot.finished;
         finished.clear();
-        items.copy_words(&mut snapshot.words, |position, stamp| {
-            // Positions fit a u32: a session's items are counted in u32s.
-            if let Ok(position) = u32::try_from(position) {
-                finished.push((position, stamp));
-            }
-        });
+        // The set's work done, and whether an item of it is under way,
+        // gathered while the words are copied.
+        let (mut done, mut running) = (0u64, false);
+        items.copy_words(
+            &mut snapshot.words,
+            |words| {
+                let bits = words.bits();
+                if bits.in_sync_set {
+                    done = done.saturating_add(work_done(&bits));
+                    running |= words.started != 0 && !bits.phase.is_terminal();
+                }
+            },
+            |position, stamp| {
+                // Positions fit a u32: a session's items are counted in u32s.
+                if let Ok(position) = u32::try_from(position) {
+                    finished.push((position, stamp));
+                }
+            },
+        );
         sorted_sparse(&mut snapshot.texts, &st.texts);
         sorted_sparse(&mut snapshot.cancel_reasons, &st.cancel_reasons);
-        st.time_snapshot(now, snapshot);
+        st.time_snapshot(now, snapshot, done, running);
     }
 
     /// Set the window of the session's rate estimator (the time constant
