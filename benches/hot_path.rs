@@ -11,6 +11,7 @@
 //! | `progress/naive_mutex_hashmap` | a host with `Mutex<HashMap<Uuid, ItemState>>`: update the item, answer a decision |
 //! | `progress/syncmgr` | `ItemReporter::value`: reporter → slot → session → item update → `CancelDecision` back |
 //! | `progress_2threads/*` | the same report from two threads on distinct items; one iteration is one report |
+//! | `floor/{fetch_add,compare_exchange,mutex}` | one `lock xadd`, one `lock cmpxchg`, an uncontended `parking_lot::Mutex` lock + unlock: what the round trip's locked operations cost on this machine |
 //! | `lifecycle/replace` | `CallbackSlot::set(Some(..))` over a held callback |
 //! | `lifecycle/report` | `CallbackSlot::progress` on a trivial callback (the slot's own cost) |
 //! | `lifecycle/report_during_replace` | the same while another thread replaces the callback without pause |
@@ -331,8 +332,30 @@ fn replace_under_load(c: &mut Criterion) {
     group.finish();
 }
 
+/// The cost of the hot path's building blocks on this machine.
+fn floor(c: &mut Criterion) {
+    let mut group = c.benchmark_group("floor");
+    let counter = AtomicU64::new(0);
+    group.bench_function("fetch_add", |b| {
+        b.iter(|| black_box(&counter).fetch_add(1, Ordering::AcqRel));
+    });
+    group.bench_function("compare_exchange", |b| {
+        b.iter(|| {
+            let c = black_box(&counter);
+            let old = c.load(Ordering::Relaxed);
+            c.compare_exchange(old, old + 1, Ordering::AcqRel, Ordering::Relaxed)
+        });
+    });
+    let mutex = parking_lot::Mutex::new(0u64);
+    group.bench_function("mutex", |b| {
+        b.iter(|| *black_box(&mutex).lock() += 1);
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    floor,
     cancel_check,
     progress,
     progress_2threads,

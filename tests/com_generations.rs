@@ -509,7 +509,7 @@ fn a_sync_center_session_enforces_its_rules_across_com() {
         "{unknown:?}"
     );
     let snapshot = session.snapshot();
-    assert_eq!(snapshot.item(0).unwrap().phase(), ItemPhase::Failed);
+    assert_eq!(snapshot.items[0].phase, ItemPhase::Failed);
     assert!(!session.conformance_report().is_clean());
 }
 
