@@ -90,6 +90,20 @@ fn a_snapshot_round_trips_and_the_status_lines_keep_the_schema() {
         Some(Duration::from_secs(1))
     );
 
+    // What cannot be a snapshot is refused, naming what was wrong.
+    let mut twice = serde_json::to_value(&snapshot).unwrap();
+    let first = twice["items"][0].clone();
+    twice["items"][1] = first;
+    let refused = serde_json::from_value::<SessionSnapshot>(twice).unwrap_err();
+    assert!(refused.to_string().contains("appears twice"), "{refused}");
+    let mut long = serde_json::to_value(&snapshot).unwrap();
+    long["items"][0]["name"] = "n".repeat(200).into();
+    let refused = serde_json::from_value::<SessionSnapshot>(long).unwrap_err();
+    assert!(
+        refused.to_string().contains("the name of item"),
+        "{refused}"
+    );
+
     let report = serde_json::to_value(session.conformance_report()).unwrap();
     assert!(report["violations"][0]["rule"].is_u64());
 

@@ -209,7 +209,13 @@ impl PartialEq for ItemSnapshot<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.id() == other.id()
             && self.name() == other.name()
-            && self.words == other.words
+            && self.phase() == other.phase()
+            && self.value() == other.value()
+            && self.max() == other.max()
+            && self.skipped() == other.skipped()
+            && self.in_sync_set() == other.in_sync_set()
+            && self.finished_by_host() == other.finished_by_host()
+            && self.started_at() == other.started_at()
             && self.text() == other.text()
             && self.cancel() == other.cancel()
             && self.finished_at() == other.finished_at()
