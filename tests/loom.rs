@@ -353,8 +353,8 @@ fn session_report_against_end_of_cycle() {
                 .iter()
                 .any(|v| v.rule == syncmgr::Rule::PROGRESS_WINDOW);
             let snapshot = session.snapshot();
-            let applied = snapshot.items[0].value == Some(1);
-            assert!(snapshot.items[0].phase.is_terminal());
+            let applied = snapshot.item(0).unwrap().value() == Some(1);
+            assert!(snapshot.item(0).unwrap().phase().is_terminal());
             match answer {
                 Ok(CancelDecision::Continue) => assert!(applied && !late, "{snapshot:?}"),
                 Err(_) => assert!(!applied && late, "{snapshot:?}"),
