@@ -9,7 +9,8 @@
 //! Under `RUSTFLAGS="--cfg loom"` (`scripts/loom.sh`) the locks, atomics,
 //! statics, thread-locals and yields are loom's, behind the parking_lot API
 //! the crate uses (`lock()` without a `Result`, `try_lock()` returning an
-//! `Option`, `Condvar::wait(&mut guard)`). Two things stay std's: `Arc`
+//! `Option`, `Condvar::wait(&mut guard)`). `OwnerLock` is the `spin`
+//! crate's lock outside loom (see its docs) and loom's mutex under it. Two things stay std's: `Arc`
 //! (the public API hands out `Arc<dyn SyncCallback>`, and loom's `Arc`
 //! cannot be unsized), and the storage of `OnceLock` (loom has none; its
 //! publication goes through a loom atomic, so loom sees the ordering). A
@@ -19,7 +20,7 @@
 
 #[cfg(not(loom))]
 mod imp {
-    pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard, RwLock};
+    pub(crate) use parking_lot::{Condvar, Mutex, RwLock};
     pub(crate) use std::sync::atomic::{
         AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
     };
@@ -51,6 +52,14 @@ mod imp {
     pub(crate) fn yield_now() {
         std::thread::yield_now();
     }
+
+    /// A lock one thread takes on its hot path and other threads only
+    /// *try* (never wait for): a spin lock whose unlock is a plain release
+    /// store, where `parking_lot`'s is a locked `cmpxchg` (about 8 ns here).
+    /// Not for a lock anyone may wait on.
+    pub(crate) type OwnerLock<T> = spin::mutex::SpinMutex<T>;
+    /// Its guard.
+    pub(crate) type OwnerGuard<'a, T> = spin::mutex::SpinMutexGuard<'a, T>;
 
     /// One turn of a wait that may last a scheduler's round (another
     /// thread must get a core first): a CPU hint for the first turns, then
@@ -97,6 +106,11 @@ mod imp {
     pub(crate) fn pause(_turn: u32) {
         loom::thread::yield_now();
     }
+
+    /// Under loom the owner lock is the loom mutex.
+    pub(crate) type OwnerLock<T> = Mutex<T>;
+    /// Its guard.
+    pub(crate) type OwnerGuard<'a, T> = MutexGuard<'a, T>;
 
     /// A loom mutex with parking_lot's API.
     #[derive(Debug, Default)]

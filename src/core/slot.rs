@@ -6,7 +6,8 @@ use std::cell::RefCell;
 use std::fmt;
 
 use crate::sync::{
-    Arc, AtomicBool, AtomicU64, AtomicUsize, CachePadded, Condvar, Mutex, MutexGuard, Ordering,
+    Arc, AtomicBool, AtomicU64, AtomicUsize, CachePadded, Condvar, Mutex, Ordering, OwnerGuard,
+    OwnerLock,
 };
 // The only name the core takes from a generation: the default type of a
 // slot is SyncMgr's callback, so that `CallbackSlot` alone keeps meaning
@@ -286,7 +287,7 @@ struct Stripe<C: ?Sized> {
     cached: AtomicU64,
     /// The owning thread is inside a call through this stripe.
     in_call: AtomicBool,
-    cache: Mutex<Option<Arc<Registration<C>>>>,
+    cache: OwnerLock<Option<Arc<Registration<C>>>>,
 }
 
 impl<C: ?Sized> Stripe<C> {
@@ -295,7 +296,7 @@ impl<C: ?Sized> Stripe<C> {
         Self {
             cached: AtomicU64::new(0),
             in_call: AtomicBool::new(false),
-            cache: Mutex::new(None),
+            cache: OwnerLock::new(None),
         }
     }
 
@@ -304,7 +305,7 @@ impl<C: ?Sized> Stripe<C> {
         Self {
             cached: AtomicU64::new(0),
             in_call: AtomicBool::new(false),
-            cache: Mutex::new(None),
+            cache: OwnerLock::new(None),
         }
     }
 
@@ -701,7 +702,7 @@ impl<C: ?Sized> CallbackSlot<C> {
     /// thread was calling it; the stripe's lock is released last.
     #[cold]
     #[inline(never)]
-    fn drop_stale(stripe: &Stripe<C>, mut guard: MutexGuard<'_, Option<Arc<Registration<C>>>>) {
+    fn drop_stale(stripe: &Stripe<C>, mut guard: OwnerGuard<'_, Option<Arc<Registration<C>>>>) {
         let stale = release_under_lock(stripe.take(&mut guard));
         drop(guard);
         drop(stale);
@@ -715,7 +716,7 @@ impl<C: ?Sized> CallbackSlot<C> {
     fn call_refreshed<T>(
         &self,
         stripe: &Stripe<C>,
-        mut guard: MutexGuard<'_, Option<Arc<Registration<C>>>>,
+        mut guard: OwnerGuard<'_, Option<Arc<Registration<C>>>>,
         call: impl FnOnce(&C) -> Result<T, CallbackError>,
     ) -> Result<T, CallbackError> {
         let dropped = release_under_lock(stripe.take(&mut guard));
