@@ -25,6 +25,11 @@ pub struct ItemReporter<'a> {
     /// The exact work done and in all last reported, and the shift that
     /// scaled them to `i32`.
     pub(super) work: Cell<(Option<u64>, Option<u64>, u32)>,
+    /// The last work done the host accepted; stored in the item's shared
+    /// cell when this reporter closes, not on every report (cells of items
+    /// begun one after the other share a cache line, and reports from two
+    /// threads would fight over it).
+    pub(super) accepted: Cell<Option<u64>>,
     pub(super) not_sync: PhantomData<Cell<()>>,
 }
 
@@ -326,7 +331,7 @@ impl ItemReporter<'_> {
             self.state.set_phase(next);
         }
         if let Some(value) = report.and_then(ProgressItem::completed) {
-            self.state.set_value(value);
+            self.accepted.set(Some(value));
         }
         match decision {
             CancelDecision::Continue => Ok(()),
@@ -390,8 +395,12 @@ impl ItemReporter<'_> {
 }
 
 impl Drop for ItemReporter<'_> {
-    /// Close the item locally; nothing is sent to the host.
+    /// Close the item locally, keeping the work the host accepted for a
+    /// later `begin`; nothing is sent to the host.
     fn drop(&mut self) {
+        if let Some(value) = self.accepted.get() {
+            self.state.set_value(value);
+        }
         self.state.close();
     }
 }

@@ -387,6 +387,7 @@ impl ProgressReporter {
             item,
             state,
             work: Cell::new((None, None, 0)),
+            accepted: Cell::new(None),
             not_sync: PhantomData,
         };
         let updating = SyncMgrProgress::with_status(SyncMgrStatus::Updating);
@@ -432,6 +433,7 @@ impl ProgressReporter {
                 item,
                 state,
                 work: Cell::new((None, None, 0)),
+                accepted: Cell::new(None),
                 not_sync: PhantomData,
             };
             if reporter.state.phase().is_terminal() {
