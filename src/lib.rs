@@ -248,6 +248,13 @@
 //!   # Ok::<(), std::io::Error>(())
 //!   ```
 //!
+//! - `testkit`: [`testkit`], for handler authors: a strict host that
+//!   injects faults from a declarative scenario (cancel an item at its
+//!   n-th report, cancel all, skip, fail a report), [`testkit::explore`]
+//!   over every cancel point plus a seeded random walk, transcripts of
+//!   every call (JSON lines with `serde`) and [`testkit::replay`]. SyncMgr
+//!   handlers only, so far.
+//!
 //! - `com` (Windows only; ignored elsewhere): the `syncmgr::com` module, thin
 //!   shims between COM and the core. It exposes a [`SyncCallback`] as a real
 //!   `ISyncMgrSynchronizeCallback` and a [`SyncHandler`] as
@@ -287,6 +294,9 @@ pub mod protocol;
 mod sync;
 pub mod sync_center;
 mod sync_mgr;
+#[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+pub mod testkit;
 pub mod windows_sync;
 
 // --- the public interface ---

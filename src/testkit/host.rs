@@ -1,0 +1,215 @@
+//! [`TestHost`]: a strict SyncMgr host that runs a handler through one
+//! [`Scenario`] of injected faults and returns what happened.
+
+use std::time::Duration;
+
+use crate::sync::Arc;
+use crate::{
+    CallbackError, CancelDecision, CancelReason, ConformanceReport, HResult, ItemId, ItemPhase,
+    Mode, Rule, Session, SessionConfig, SessionOutcome, SyncHandler, Violation,
+};
+
+use super::record::{ProgressHook, Recorder, RecordingHandler};
+use super::transcript::{Answer, Transcript};
+
+/// One thing the host does to the handler during a run. Faults are keyed
+/// to the handler's `Progress` calls: "at report `n`" means just before
+/// the handler's `n`-th `Progress` call (counted from 1) reaches the host,
+/// from inside that call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum Fault {
+    /// The user cancels `item` at its own `at_report`-th report.
+    CancelItem {
+        /// The item.
+        item: ItemId,
+        /// Its report, from 1.
+        at_report: usize,
+    },
+    /// The user cancels everything at the handler's `at_report`-th report
+    /// (of any item).
+    CancelAll {
+        /// The report, from 1, over all items.
+        at_report: usize,
+    },
+    /// The user skips `item` at its own `at_report`-th report; the host
+    /// delivers `SetItemStatus(SKIPPED)` inside a legal window, which may
+    /// be right then, from inside the handler's call (a re-entrant host
+    /// call).
+    Skip {
+        /// The item.
+        item: ItemId,
+        /// Its report, from 1.
+        at_report: usize,
+    },
+    /// The host answers the handler's `at_report`-th report (of any item)
+    /// with the failure `code` instead of handling it.
+    FailReport {
+        /// The report, from 1, over all items.
+        at_report: usize,
+        /// The failure code (`E_FAIL`, `E_UNEXPECTED`…).
+        code: HResult,
+    },
+}
+
+/// The faults of one run, applied in order when their report comes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Scenario {
+    /// The faults.
+    pub faults: Vec<Fault>,
+}
+
+impl Scenario {
+    /// A run without faults.
+    pub fn clean() -> Self {
+        Self::default()
+    }
+
+    /// This scenario with one more fault.
+    #[must_use]
+    pub fn with(mut self, fault: Fault) -> Self {
+        self.faults.push(fault);
+        self
+    }
+}
+
+/// What one run of a handler under a [`Scenario`] came to.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Run {
+    /// How the session ended.
+    pub outcome: SessionOutcome,
+    /// Every rule the handler broke, as the strict host saw it.
+    pub report: ConformanceReport,
+    /// Each item's final phase, in enumeration order.
+    pub final_states: Vec<(ItemId, ItemPhase)>,
+    /// Every call and answer.
+    pub transcript: Transcript,
+}
+
+impl Run {
+    /// True when the handler broke no rule.
+    pub fn is_clean(&self) -> bool {
+        self.report.is_clean()
+    }
+
+    /// The first rule broken, if any.
+    pub fn first_violation(&self) -> Option<&Violation> {
+        self.report.violations.first()
+    }
+
+    /// The rules broken, in order.
+    pub fn rules(&self) -> Vec<Rule> {
+        self.report.violations.iter().map(|v| v.rule).collect()
+    }
+}
+
+/// A strict SyncMgr host that injects faults ([`Scenario`]) and records
+/// the transcript.
+#[derive(Debug, Clone)]
+pub struct TestHost {
+    completion_timeout: Duration,
+    mode: Mode,
+}
+
+impl Default for TestHost {
+    fn default() -> Self {
+        Self {
+            completion_timeout: Duration::from_secs(5),
+            mode: Mode::Strict,
+        }
+    }
+}
+
+impl TestHost {
+    /// A strict host that waits 5 s for a completion.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How long the host waits for `PrepareForSyncCompleted` and
+    /// `SynchronizeCompleted` before it gives up (a handler that never
+    /// sends one ends `TimedOut`).
+    #[must_use]
+    pub fn with_completion_timeout(mut self, timeout: Duration) -> Self {
+        self.completion_timeout = timeout;
+        self
+    }
+
+    /// Record violations and answer as a lenient host would
+    /// ([`Mode::Lenient`]); the default is [`Mode::Strict`].
+    #[must_use]
+    pub fn with_mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Run `handler` through one sync cycle of all its items under
+    /// `scenario`.
+    pub fn run(&self, handler: Arc<dyn SyncHandler>, scenario: &Scenario) -> Run {
+        let session = Session::new(
+            SessionConfig::new(self.mode).with_completion_timeout(self.completion_timeout),
+        );
+        let recorder = Recorder::new();
+        let hook = Arc::new(ScenarioHook {
+            session: session.clone(),
+            faults: scenario.faults.clone(),
+        });
+        let recording = Arc::new(RecordingHandler::new(
+            handler,
+            Arc::clone(&recorder),
+            Some(hook as Arc<dyn ProgressHook>),
+        ));
+        let outcome = session.run(recording);
+        let snapshot = session.snapshot();
+        Run {
+            outcome,
+            report: session.conformance_report(),
+            final_states: snapshot.items().map(|i| (i.id(), i.phase())).collect(),
+            transcript: recorder.transcript(),
+        }
+    }
+}
+
+/// Applies a scenario's faults when their report comes.
+struct ScenarioHook {
+    session: Session,
+    faults: Vec<Fault>,
+}
+
+impl ProgressHook for ScenarioHook {
+    fn on_progress(
+        &self,
+        item: ItemId,
+        nth_of_item: usize,
+        nth: usize,
+    ) -> Option<Result<CancelDecision, CallbackError>> {
+        let mut answer = None;
+        for fault in &self.faults {
+            match *fault {
+                Fault::CancelItem { item: i, at_report }
+                    if i == item && at_report == nth_of_item =>
+                {
+                    // A finished item cannot be cancelled: nothing to do then.
+                    let _ = self.session.cancel_item(item, CancelReason::User);
+                }
+                Fault::CancelAll { at_report } if at_report == nth => {
+                    self.session.cancel_all(CancelReason::User);
+                }
+                Fault::Skip { item: i, at_report } if i == item && at_report == nth_of_item => {
+                    let _ = self.session.skip_item(item);
+                }
+                Fault::FailReport { at_report, code } if at_report == nth => {
+                    answer = Some(Err(Answer::callback_error(
+                        code,
+                        "injected by the test host",
+                    )));
+                }
+                _ => {}
+            }
+        }
+        answer
+    }
+}

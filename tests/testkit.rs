@@ -1,0 +1,511 @@
+//! The test kit against handlers written the two ways users write them: on
+//! `ProgressReporter`, and by hand on the raw callback, correctly and with
+//! one deliberate flaw per rule a host can observe.
+#![cfg(feature = "testkit")]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use syncmgr::testkit::{
+    Budget, Call, Divergence, Fault, Scenario, Side, TestHost, explore, record, replay,
+};
+use syncmgr::{
+    CallbackSlot, CancelDecision, HResult, HandlerAnswer, HandlerError, HandlerInfo,
+    ItemEnumeration, ItemId, ItemPhase, ProgressReporter, Rule, Session, SessionConfig,
+    SyncCallback, SyncHandler, SyncItem, SyncMgrFlags, SyncMgrProgress, SyncMgrStatus,
+    WindowHandle,
+};
+
+const ITEMS: u128 = 3;
+const STEPS: i32 = 3;
+
+fn item(n: u128) -> ItemId {
+    ItemId::from_u128(0x7E57_0000 + n)
+}
+
+/// What a hand-written handler does wrong (or nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flaw {
+    None,
+    IgnoresCancelItem,
+    IgnoresCancelAll,
+    ReportsAfterFinish,
+    ValueAboveMax,
+    UnknownItem,
+    CompletesTwice,
+    KeepsReleasedCallback,
+}
+
+/// A handler written by hand on the raw callback, the way Microsoft's
+/// samples write one: it keeps the callback, reports each item's steps and
+/// acts on each answer.
+struct Manual {
+    flaw: Flaw,
+    /// Works on a thread of its own and returns from `Synchronize` at once,
+    /// as Microsoft's samples do (skips then arrive while it works).
+    threaded: bool,
+    me: std::sync::Weak<Manual>,
+    slot: CallbackSlot,
+    kept: Mutex<Vec<Arc<dyn SyncCallback>>>,
+    skipped: Mutex<Vec<ItemId>>,
+}
+
+impl Manual {
+    fn plain(flaw: Flaw) -> Arc<dyn SyncHandler> {
+        Self::build(flaw, false)
+    }
+
+    fn threaded(flaw: Flaw) -> Arc<dyn SyncHandler> {
+        Self::build(flaw, true)
+    }
+
+    fn build(flaw: Flaw, threaded: bool) -> Arc<dyn SyncHandler> {
+        Arc::new_cyclic(|me| Self {
+            flaw,
+            threaded,
+            me: me.clone(),
+            slot: CallbackSlot::new(),
+            kept: Mutex::default(),
+            skipped: Mutex::default(),
+        })
+    }
+
+    fn work(&self) {
+        let mut go_on = true;
+        for n in 1..=ITEMS {
+            if !go_on && self.flaw != Flaw::IgnoresCancelAll {
+                break;
+            }
+            go_on = self.sync_item(item(n)) && go_on;
+        }
+        if self.flaw == Flaw::UnknownItem {
+            let start = SyncMgrProgress::builder()
+                .status(SyncMgrStatus::Updating)
+                .build()
+                .unwrap();
+            self.report(item(99), &start);
+        }
+        let _ = self.slot.synchronize_completed(HResult::S_OK);
+        if self.flaw == Flaw::CompletesTwice {
+            let _ = self.slot.synchronize_completed(HResult::S_OK);
+        }
+    }
+
+    fn report(&self, id: ItemId, report: &SyncMgrProgress) -> Option<CancelDecision> {
+        self.slot.progress(id, Some(report)).ok()
+    }
+
+    /// Report one item; `false` when everything is cancelled.
+    fn sync_item(&self, id: ItemId) -> bool {
+        let status = |s| SyncMgrProgress::builder().status(s).build().unwrap();
+        let value = |v| SyncMgrProgress::builder().value(v).build().unwrap();
+        let start = SyncMgrProgress::builder()
+            .status(SyncMgrStatus::Updating)
+            .value(0)
+            .max(STEPS)
+            .build()
+            .unwrap();
+        let mut answer = self.report(id, &start);
+        let last = if self.flaw == Flaw::ValueAboveMax {
+            STEPS + 1
+        } else {
+            STEPS
+        };
+        for step in 1..=last {
+            match answer {
+                Some(CancelDecision::CancelAll) if self.flaw != Flaw::IgnoresCancelAll => {
+                    self.report(id, &status(SyncMgrStatus::Stopped));
+                    return false;
+                }
+                Some(CancelDecision::CancelItem) if self.flaw != Flaw::IgnoresCancelItem => {
+                    self.report(id, &status(SyncMgrStatus::Stopped));
+                    return true;
+                }
+                _ => {}
+            }
+            if self.skipped.lock().unwrap().contains(&id) {
+                self.report(id, &status(SyncMgrStatus::Skipped));
+                return true;
+            }
+            answer = self.report(id, &value(step));
+        }
+        match answer {
+            Some(CancelDecision::CancelAll) if self.flaw != Flaw::IgnoresCancelAll => {
+                self.report(id, &status(SyncMgrStatus::Stopped));
+                return false;
+            }
+            Some(CancelDecision::CancelItem) if self.flaw != Flaw::IgnoresCancelItem => {
+                self.report(id, &status(SyncMgrStatus::Stopped));
+                return true;
+            }
+            _ => {}
+        }
+        let answer = self.report(id, &status(SyncMgrStatus::Succeeded));
+        if self.flaw == Flaw::ReportsAfterFinish {
+            self.report(id, &value(STEPS));
+        }
+        // The answer to a terminal report counts too: cancel-all stops the
+        // items not begun yet.
+        answer != Some(CancelDecision::CancelAll)
+    }
+}
+
+impl SyncHandler for Manual {
+    fn initialize(&self, _: SyncMgrFlags, _: Option<&[u8]>) -> Result<HandlerAnswer, HandlerError> {
+        Ok(HandlerAnswer::Accept)
+    }
+
+    fn handler_info(&self) -> Result<HandlerInfo, HandlerError> {
+        HandlerInfo::new("manual").map_err(|e| HandlerError::failed(e.to_string()))
+    }
+
+    fn enum_items(&self) -> Result<ItemEnumeration, HandlerError> {
+        Ok(ItemEnumeration::complete(
+            (1..=ITEMS).map(|n| SyncItem::new(item(n), "an item").unwrap()),
+        ))
+    }
+
+    fn set_progress_callback(
+        &self,
+        callback: Option<Arc<dyn SyncCallback>>,
+    ) -> Result<(), HandlerError> {
+        if self.flaw == Flaw::KeepsReleasedCallback
+            && let Some(callback) = &callback
+        {
+            self.kept.lock().unwrap().push(Arc::clone(callback));
+        }
+        self.slot.set(callback);
+        Ok(())
+    }
+
+    fn prepare_for_sync(
+        &self,
+        _: &[ItemId],
+        _: WindowHandle,
+    ) -> Result<HandlerAnswer, HandlerError> {
+        let _ = self.slot.prepare_for_sync_completed(HResult::S_OK);
+        Ok(HandlerAnswer::Accept)
+    }
+
+    fn synchronize(&self, _: WindowHandle) -> Result<(), HandlerError> {
+        match self.me.upgrade() {
+            Some(me) if self.threaded => {
+                std::thread::spawn(move || me.work());
+            }
+            _ => self.work(),
+        }
+        Ok(())
+    }
+
+    fn set_item_status(&self, item: ItemId, status: SyncMgrStatus) -> Result<(), HandlerError> {
+        if status == SyncMgrStatus::Skipped {
+            self.skipped.lock().unwrap().push(item);
+        }
+        Ok(())
+    }
+}
+
+/// A handler on `ProgressReporter`, the way the crate's examples write
+/// one.
+struct OnReporter {
+    reporter: ProgressReporter,
+}
+
+impl OnReporter {
+    fn handler() -> Arc<dyn SyncHandler> {
+        Arc::new(Self {
+            reporter: ProgressReporter::new(),
+        })
+    }
+}
+
+impl SyncHandler for OnReporter {
+    fn initialize(&self, _: SyncMgrFlags, _: Option<&[u8]>) -> Result<HandlerAnswer, HandlerError> {
+        Ok(HandlerAnswer::Accept)
+    }
+
+    fn handler_info(&self) -> Result<HandlerInfo, HandlerError> {
+        HandlerInfo::new("reporter").map_err(|e| HandlerError::failed(e.to_string()))
+    }
+
+    fn enum_items(&self) -> Result<ItemEnumeration, HandlerError> {
+        Ok(ItemEnumeration::complete(
+            (1..=ITEMS).map(|n| SyncItem::new(item(n), "an item").unwrap()),
+        ))
+    }
+
+    fn set_progress_callback(
+        &self,
+        callback: Option<Arc<dyn SyncCallback>>,
+    ) -> Result<(), HandlerError> {
+        self.reporter.set_callback(callback);
+        Ok(())
+    }
+
+    fn prepare_for_sync(
+        &self,
+        _: &[ItemId],
+        _: WindowHandle,
+    ) -> Result<HandlerAnswer, HandlerError> {
+        let _ = self
+            .reporter
+            .slot()
+            .prepare_for_sync_completed(HResult::S_OK);
+        Ok(HandlerAnswer::Accept)
+    }
+
+    fn synchronize(&self, _: WindowHandle) -> Result<(), HandlerError> {
+        for n in 1..=ITEMS {
+            if let Ok(open) = self.reporter.begin_with_max(item(n), STEPS as u64) {
+                let done = (1..=STEPS as u64).try_for_each(|v| open.value(v));
+                if done.is_ok() {
+                    let _ = open.finish(SyncMgrStatus::Succeeded);
+                }
+            }
+        }
+        let _ = self.reporter.slot().synchronize_completed(HResult::S_OK);
+        Ok(())
+    }
+
+    fn set_item_status(&self, item: ItemId, status: SyncMgrStatus) -> Result<(), HandlerError> {
+        if status == SyncMgrStatus::Skipped {
+            self.reporter.skip(item);
+        }
+        Ok(())
+    }
+}
+
+fn host() -> TestHost {
+    TestHost::new().with_completion_timeout(Duration::from_secs(2))
+}
+
+fn budget() -> Budget {
+    Budget {
+        runs: 500,
+        time: Duration::from_secs(60),
+        random_runs: 40,
+        seed: 7,
+    }
+}
+
+#[test]
+fn the_well_behaved_handlers_pass_every_cancel_point() {
+    for (name, make) in [
+        (
+            "manual",
+            (|| Manual::plain(Flaw::None)) as fn() -> Arc<dyn SyncHandler>,
+        ),
+        ("manual, on a worker thread", || {
+            Manual::threaded(Flaw::None)
+        }),
+        ("on ProgressReporter", OnReporter::handler),
+    ] {
+        let exploration = explore(&host(), make, &budget());
+        assert!(
+            exploration.failure.is_none(),
+            "{name}: {}",
+            exploration.failure.as_ref().unwrap()
+        );
+        assert!(
+            exploration.exhaustive,
+            "{name}: the budget cut the search short"
+        );
+        // 3 items × 5 reports × {cancel, skip} + 15 reports × {cancel all,
+        // fail} + the clean run + 40 random runs.
+        assert!(exploration.runs > 60, "{name}: {} runs", exploration.runs);
+        eprintln!(
+            "{name}: {} runs in {:?}",
+            exploration.runs, exploration.elapsed
+        );
+    }
+}
+
+#[test]
+fn each_flaw_is_named_by_its_rule_with_a_minimal_scenario() {
+    let cases = [
+        (Flaw::IgnoresCancelItem, Rule::CANCELLED_ITEM_ENDS, 1),
+        (
+            Flaw::IgnoresCancelAll,
+            Rule::NO_NEW_ITEM_AFTER_CANCEL_ALL,
+            1,
+        ),
+        (Flaw::ReportsAfterFinish, Rule::NO_REPORT_AFTER_TERMINAL, 0),
+        (Flaw::ValueAboveMax, Rule::VALUE_WITHIN_MAX, 0),
+        (Flaw::UnknownItem, Rule::PREPARED_SET, 0),
+        (Flaw::CompletesTwice, Rule::SYNCHRONIZE_COMPLETED_ONCE, 0),
+        (Flaw::KeepsReleasedCallback, Rule::CALLBACK_RELEASED, 0),
+    ];
+    for (flaw, rule, faults) in cases {
+        let exploration = explore(&host(), move || Manual::plain(flaw), &budget());
+        let failure = exploration
+            .failure
+            .unwrap_or_else(|| panic!("{flaw:?} was not found"));
+        assert_eq!(failure.rule, rule, "{flaw:?}: {failure}");
+        assert_eq!(
+            failure.scenario.faults.len(),
+            faults,
+            "{flaw:?}: not minimal: {failure}"
+        );
+        assert!(
+            failure
+                .transcript
+                .handler_calls()
+                .any(|e| matches!(e.call, Call::Progress { .. })),
+            "{flaw:?}: the transcript shows the reports"
+        );
+    }
+}
+
+#[test]
+fn a_scenario_cancels_at_the_named_report_and_the_item_ends_stopped() {
+    let scenario = Scenario::clean().with(Fault::CancelItem {
+        item: item(2),
+        at_report: 2,
+    });
+    let run = host().run(Manual::plain(Flaw::None), &scenario);
+    assert!(run.is_clean(), "{:?}", run.rules());
+    let phases: Vec<ItemPhase> = run.final_states.iter().map(|&(_, p)| p).collect();
+    assert_eq!(
+        phases,
+        [
+            ItemPhase::Succeeded,
+            ItemPhase::Stopped,
+            ItemPhase::Succeeded
+        ]
+    );
+    // The cancel is answered to item 2's second report, from inside the
+    // host's Synchronize.
+    let answered = run
+        .transcript
+        .handler_calls()
+        .filter(|e| matches!(e.call, Call::Progress { item: i, .. } if i == item(2)))
+        .nth(1)
+        .unwrap();
+    assert_eq!(
+        answered.answer,
+        syncmgr::testkit::Answer::Decision {
+            decision: CancelDecision::CancelItem
+        }
+    );
+    let synchronize = run
+        .transcript
+        .host_calls()
+        .find(|e| e.call == Call::Synchronize)
+        .unwrap();
+    assert_eq!(answered.parent, Some(synchronize.seq));
+    assert_eq!(answered.side, Side::HandlerToHost);
+}
+
+#[test]
+fn a_failed_report_and_a_reentrant_skip_are_survived() {
+    let scenario = Scenario::clean()
+        .with(Fault::FailReport {
+            at_report: 3,
+            code: HResult::E_FAIL,
+        })
+        .with(Fault::Skip {
+            item: item(3),
+            at_report: 1,
+        });
+    let run = host().run(Manual::threaded(Flaw::None), &scenario);
+    assert!(run.is_clean(), "{:?}", run.rules());
+    // Skipped before the handler heard of the skip, the item is answered a
+    // cancel at its first report and ends STOPPED (§G.2 #18's race).
+    assert!(
+        matches!(
+            run.final_states[2].1,
+            ItemPhase::Skipped | ItemPhase::Stopped
+        ),
+        "{:?}",
+        run.final_states
+    );
+    // When the host could deliver the skip at once (the handler's worker
+    // had already been seen to return from Synchronize), it did so from
+    // inside the handler's own call; otherwise it answered CancelItem.
+    if let Some(skip) = run
+        .transcript
+        .host_calls()
+        .find(|e| matches!(e.call, Call::SetItemStatus { .. }))
+    {
+        let parent = skip.parent.expect("delivered from inside a call");
+        assert!(
+            run.transcript
+                .entries
+                .iter()
+                .any(|e| e.seq == parent && e.side == Side::HandlerToHost)
+        );
+    }
+}
+
+#[test]
+fn a_recorded_session_replays_without_divergence_and_a_changed_decision_is_found() {
+    let scenario = Scenario::clean().with(Fault::CancelItem {
+        item: item(1),
+        at_report: 2,
+    });
+    let run = host().run(Manual::plain(Flaw::None), &scenario);
+    assert!(run.is_clean());
+    assert_eq!(replay(&run.transcript, Manual::plain(Flaw::None)), Ok(()));
+    // The same handler, but one decision changed: it goes on after the
+    // cancel. Replay names the first call that differs.
+    let divergence = replay(&run.transcript, Manual::plain(Flaw::IgnoresCancelItem)).unwrap_err();
+    let Divergence::Call { expected, got, .. } = &divergence else {
+        panic!("{divergence}");
+    };
+    assert!(
+        matches!(
+            **expected,
+            Call::Progress {
+                status: Some(SyncMgrStatus::Stopped),
+                ..
+            }
+        ),
+        "{divergence}"
+    );
+    assert!(
+        matches!(**got, Call::Progress { value: Some(2), .. }),
+        "{divergence}"
+    );
+}
+
+#[test]
+fn any_session_records_through_the_wrapper() {
+    let (recorded, recording) = record(OnReporter::handler());
+    let outcome = Session::new(SessionConfig::default()).run(recorded);
+    assert!(outcome.is_success());
+    let transcript = recording.transcript();
+    assert_eq!(transcript.reports_of(item(1)), 1 + STEPS as usize + 1);
+    assert_eq!(replay(&transcript, OnReporter::handler()), Ok(()));
+    let mut text = Vec::new();
+    transcript.write_text(&mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("Synchronize"), "{text}");
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn transcripts_travel_as_json_lines_and_replay_after_the_trip() {
+    use syncmgr::testkit::{TRANSCRIPT_SCHEMA, Transcript, TranscriptError};
+
+    let run = host().run(
+        Manual::plain(Flaw::None),
+        &Scenario::clean().with(Fault::CancelAll { at_report: 4 }),
+    );
+    let mut lines = Vec::new();
+    run.transcript.write_json_lines(&mut lines).unwrap();
+    let text = String::from_utf8(lines.clone()).unwrap();
+    assert!(text.lines().next().unwrap().contains(TRANSCRIPT_SCHEMA));
+    let back = Transcript::read_json_lines(&lines[..]).unwrap();
+    assert_eq!(back, run.transcript);
+    assert_eq!(replay(&back, Manual::plain(Flaw::None)), Ok(()));
+    // What is not a transcript is refused, naming why.
+    assert!(matches!(
+        Transcript::read_json_lines(&b"{\"schema\":\"other/1\"}\n"[..]),
+        Err(TranscriptError::Schema(Some(_)))
+    ));
+    let broken = format!("{{\"schema\":\"{TRANSCRIPT_SCHEMA}\"}}\n{{\"seq\": \"x\"}}\n");
+    assert!(matches!(
+        Transcript::read_json_lines(broken.as_bytes()),
+        Err(TranscriptError::Entry { line: 2, .. })
+    ));
+}
