@@ -104,3 +104,29 @@ step "cargo test --target $TARGET --features com (runner: wine)"
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine
 cargo build --target "$TARGET" --features com --example handler_dll --example sync_center_dll
 cargo test --target "$TARGET" --features com --no-fail-fast
+
+step "the test kit across COM (tests/com_testkit.rs)"
+cargo test --target "$TARGET" --features com,testkit,serde --test com_testkit
+
+step "examples/check_handler.rs on the example DLL and the C handler's two classes"
+cargo build --target "$TARGET" --features com,testkit,serde --example check_handler
+checks="$CARGO_TARGET_DIR/check_handler"
+mkdir -p "$checks"
+# check <expected exit> <dll> <clsid> [<text the output must contain>]
+check() {
+    local expected=$1 dll=$2 clsid=$3 want=${4:-}
+    local output status=0
+    output=$(cd "$out/examples" && wine check_handler.exe "$dll" "$clsid" --out "$(winepath -w "$checks")" 2>&1) || status=$?
+    echo "$output" | grep -v '^ *[0-9]* *t[0-9]' | sed 's/^/    /'
+    if [[ $status != "$expected" ]]; then
+        echo "check_handler $dll $clsid exited $status, expected $expected" >&2
+        exit 1
+    fi
+    if [[ -n $want ]] && ! grep -qF -- "$want" <<<"$output"; then
+        echo "check_handler $dll $clsid did not say: $want" >&2
+        exit 1
+    fi
+}
+check 0 handler_dll.dll "{373B3E9F-76BC-48CB-9CB4-9D290E190CE6}" "no rule broken"
+check 0 ../deps/c_handler.dll "{5EC0C1A5-0000-4000-8000-000000000001}" "no rule broken"
+check 1 ../deps/c_handler.dll "{5EC0C1A5-0000-4000-8000-000000000002}" "rule: §G.3 #22"

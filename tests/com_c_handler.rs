@@ -44,6 +44,7 @@ struct Config {
     log_errors: i32,
     plain: i32,
     home_thread: i32,
+    ignore_cancel_item: i32,
 }
 
 impl Default for Config {
@@ -59,6 +60,7 @@ impl Default for Config {
             log_errors: 1,
             plain: 0,
             home_thread: 0,
+            ignore_cancel_item: 0,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! | export a handler | any [`SyncHandler`](crate::SyncHandler) | `ISyncMgrSynchronize` + `ISyncMgrEnumItems` | [`export_handler`] |
 //! | import a handler | [`ComHandler`] (a `SyncHandler`) | any `ISyncMgrSynchronize` | [`ComHandler::new`] |
 //! | in-process server | a handler DLL | `DllGetClassObject`, `DllCanUnloadNow`, `IClassFactory` | [`export_handler_dll!`](crate::export_handler_dll) |
+//! | loading a handler DLL | a host | `LoadLibrary`, `DllGetClassObject`, `IClassFactory::CreateInstance` | [`load_handler`] |
 //! | export a Sync Center handler | any [`SyncCenterHandler`](crate::sync_center::SyncCenterHandler) | `ISyncMgrHandler`, `ISyncMgrHandlerInfo`, `ISyncMgrSyncItemContainer`, `IEnumSyncMgrSyncItems`, `ISyncMgrSyncItem`, `ISyncMgrSyncItemInfo` | [`export_sync_center_handler`] |
 //! | import a Sync Center handler | [`ComSyncCenterHandler`] (a `SyncCenterHandler`) | any `ISyncMgrHandler`, given an exported `ISyncMgrSessionCreator` | [`ComSyncCenterHandler::new`] |
 //! | a server of several classes | a DLL of SyncMgr and Sync Center handlers | the above, `DllRegisterServer`, `DllUnregisterServer` | [`export_com_server!`](crate::export_com_server), [`ServerClass`], [`register_server`] |
@@ -166,6 +167,7 @@ mod cursor;
 mod error;
 mod handler;
 mod live;
+mod load;
 mod raw;
 mod register;
 mod server;
@@ -178,6 +180,7 @@ pub use convert::{from_guid, from_hresult, to_guid, to_hresult};
 pub use error::{ApartmentProblem, ComError};
 pub use handler::{ComHandler, export_handler};
 pub use live::{ServerLock, dll_can_unload_now, live_objects};
+pub use load::load_handler;
 pub use raw::MAX_TEXT_UNITS;
 pub use register::{SYNC_MGR_HANDLERS_KEY, register_server, unregister_server};
 #[doc(hidden)]

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::sync::Arc;
 use crate::{
-    CallbackError, CancelDecision, CancelReason, ConformanceReport, HResult, ItemId, ItemPhase,
-    Mode, Rule, Session, SessionConfig, SessionOutcome, SyncHandler, Violation,
+    CallbackError, CancelReason, ConformanceReport, HResult, ItemId, ItemPhase, Mode, Rule,
+    Session, SessionConfig, SessionOutcome, SyncHandler, Violation,
 };
 
 use super::record::{ProgressHook, Recorder, RecordingHandler};
@@ -43,8 +43,9 @@ pub enum Fault {
         /// Its report, from 1.
         at_report: usize,
     },
-    /// The host answers the handler's `at_report`-th report (of any item)
-    /// with the failure `code` instead of handling it.
+    /// The host handles the handler's `at_report`-th report (of any item)
+    /// and then answers it with the failure `code` instead of `Continue`
+    /// (a cancel it answers is passed on: a failure never hides a cancel).
     FailReport {
         /// The report, from 1, over all items.
         at_report: usize,
@@ -180,12 +181,7 @@ struct ScenarioHook {
 }
 
 impl ProgressHook for ScenarioHook {
-    fn on_progress(
-        &self,
-        item: ItemId,
-        nth_of_item: usize,
-        nth: usize,
-    ) -> Option<Result<CancelDecision, CallbackError>> {
+    fn on_progress(&self, item: ItemId, nth_of_item: usize, nth: usize) -> Option<CallbackError> {
         let mut answer = None;
         for fault in &self.faults {
             match *fault {
@@ -202,10 +198,7 @@ impl ProgressHook for ScenarioHook {
                     let _ = self.session.skip_item(item);
                 }
                 Fault::FailReport { at_report, code } if at_report == nth => {
-                    answer = Some(Err(Answer::callback_error(
-                        code,
-                        "injected by the test host",
-                    )));
+                    answer = Some(Answer::callback_error(code, "injected by the test host"));
                 }
                 _ => {}
             }

@@ -94,6 +94,14 @@
 //! # }
 //! ```
 //!
+//! # A handler DLL
+//!
+//! A handler written in C++ or C# is checked through the COM import:
+//! `examples/check_handler.rs` loads a handler DLL by path and CLSID
+//! (`com::load_handler`, feature `com`, Windows), runs [`explore`] over
+//! `com::ComHandler`s (the import of a COM handler), prints the result, writes the transcripts as JSON lines and exits 1 on
+//! a broken rule. The transcripts it writes replay here on any OS.
+//!
 //! The kit covers SyncMgr handlers (`ISyncMgrSynchronize`); the Sync
 //! Center and Windows Sync generations are not in it yet.
 

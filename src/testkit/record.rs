@@ -119,17 +119,13 @@ impl Recorder {
 }
 
 /// What a test host may do when the handler calls `Progress`, before the
-/// call reaches the host: act (cancel, skip, replace the callback…) and
-/// optionally answer in the host's place.
+/// call reaches the host: act (cancel, skip…), and ask for the host's
+/// answer to be replaced by a failure.
 pub(crate) trait ProgressHook: Send + Sync {
     /// `nth_of_item` counts this item's `Progress` calls from 1, `nth` all
-    /// of them from 1. `Some` answers the call without forwarding it.
-    fn on_progress(
-        &self,
-        item: ItemId,
-        nth_of_item: usize,
-        nth: usize,
-    ) -> Option<Result<CancelDecision, CallbackError>>;
+    /// of them from 1. `Some` replaces a `Continue` answer with that
+    /// failure (a cancel answer is passed on: a failure never hides one).
+    fn on_progress(&self, item: ItemId, nth_of_item: usize, nth: usize) -> Option<CallbackError>;
 }
 
 /// A handler that records every call the host makes on it, and hands it a
@@ -400,11 +396,14 @@ impl SyncCallback for RecordingCallback {
             *all += 1;
             (*of_item, *all)
         };
-        let injected = self
+        let failure = self
             .hook
             .as_ref()
             .and_then(|hook| hook.on_progress(item, nth_of_item, nth));
-        let result = injected.unwrap_or_else(|| self.inner.progress(item, progress));
+        let result = match (self.inner.progress(item, progress), failure) {
+            (Ok(CancelDecision::Continue), Some(failure)) => Err(failure),
+            (result, _) => result,
+        };
         let answer = match &result {
             Ok(decision) => Answer::Decision {
                 decision: *decision,

@@ -31,6 +31,7 @@ typedef struct c_handler_config {
     int log_errors;          /* LogError once per item */
     int plain;               /* no free-threaded marshaler */
     int home_thread;         /* count calls on other threads than the creator's */
+    int ignore_cancel_item;  /* deliberately broken: goes on after CANCELITEM */
 } c_handler_config;
 
 typedef struct c_handler_stats {
@@ -389,14 +390,16 @@ static DWORD WINAPI work(void *param)
         const GUID *id = &h->prepared[i];
         HRESULT answer = report(h, cb, id, SYNCMGRSTATUS_UPDATING, 0, L"starting");
         h->stats.first_answer[i] = answer;
-        for (int step = 1; step <= 2 && answer == S_OK; step++)
+        for (int step = 1; step <= 2 && (answer == S_OK || (h->config.ignore_cancel_item && answer == S_SYNCMGR_CANCELITEM)); step++)
             answer = report(h, cb, id, SYNCMGRSTATUS_UPDATING, step, NULL);
         if (answer == S_SYNCMGR_CANCELALL)
             all_cancelled = 1;
         if (answer == S_SYNCMGR_CANCELITEM || answer == S_SYNCMGR_CANCELALL)
             report(h, cb, id, SYNCMGRSTATUS_STOPPED, 0, NULL);
-        else
-            report(h, cb, id, SYNCMGRSTATUS_SUCCEEDED, 0, NULL);
+        /* The answer to the terminal report counts too: CANCELALL stops
+         * the items not started yet. */
+        else if (report(h, cb, id, SYNCMGRSTATUS_SUCCEEDED, 0, NULL) == S_SYNCMGR_CANCELALL)
+            all_cancelled = 1;
         if (h->config.log_errors) {
             SYNCMGRLOGERRORINFO info;
             memset(&info, 0, sizeof info);
@@ -468,6 +471,89 @@ __declspec(dllexport) HRESULT c_handler_create(const c_handler_config *config, I
     InterlockedIncrement(&live_objects);
     *out = &h->iface;
     return S_OK;
+}
+
+/* An in-process server's entry point too, so that a host (and
+ * examples/check_handler.rs) can create the handler by CLSID as it would a
+ * registered one: two classes, both plain objects working on a thread of
+ * their own as Microsoft's samples do; the second deliberately goes on
+ * reporting after CANCELITEM (rule #22).
+ * {5EC0C1A5-0000-4000-8000-000000000001} and ...0002. */
+static const GUID clsid_good = {0x5EC0C1A5, 0, 0x4000, {0x80, 0, 0, 0, 0, 0, 0, 1}};
+static const GUID clsid_broken = {0x5EC0C1A5, 0, 0x4000, {0x80, 0, 0, 0, 0, 0, 0, 2}};
+
+typedef struct factory {
+    IClassFactory iface;
+    int broken;
+} factory;
+
+static HRESULT WINAPI factory_QueryInterface(IClassFactory *This, REFIID riid, void **ppv)
+{
+    if (!ppv)
+        return E_POINTER;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IClassFactory)) {
+        *ppv = This;
+        return S_OK;
+    }
+    *ppv = NULL;
+    return E_NOINTERFACE;
+}
+
+/* The factories are static: their count is not kept. */
+static ULONG WINAPI factory_AddRef(IClassFactory *This) { (void)This; return 2; }
+static ULONG WINAPI factory_Release(IClassFactory *This) { (void)This; return 1; }
+
+static HRESULT WINAPI factory_CreateInstance(IClassFactory *This, IUnknown *outer, REFIID riid, void **ppv)
+{
+    factory *f = (factory *)This;
+    c_handler_config config;
+    ISyncMgrSynchronize *handler;
+    HRESULT hr;
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (outer)
+        return CLASS_E_NOAGGREGATION;
+    memset(&config, 0, sizeof config);
+    config.n_items = 3;
+    config.init_answer = S_OK;
+    config.prepare_answer = S_OK;
+    config.enum_answer = S_OK;
+    config.threaded = 1;
+    config.plain = 1;
+    config.ignore_cancel_item = f->broken;
+    hr = c_handler_create(&config, &handler);
+    if (FAILED(hr))
+        return hr;
+    hr = ISyncMgrSynchronize_QueryInterface(handler, riid, ppv);
+    ISyncMgrSynchronize_Release(handler);
+    return hr;
+}
+
+static HRESULT WINAPI factory_LockServer(IClassFactory *This, BOOL lock)
+{
+    (void)This, (void)lock;
+    return S_OK;
+}
+
+static const IClassFactoryVtbl factory_vtbl = {
+    factory_QueryInterface, factory_AddRef, factory_Release, factory_CreateInstance, factory_LockServer,
+};
+static factory good_factory = {{(IClassFactoryVtbl *)&factory_vtbl}, 0};
+static factory broken_factory = {{(IClassFactoryVtbl *)&factory_vtbl}, 1};
+
+__declspec(dllexport) HRESULT WINAPI DllGetClassObject(REFCLSID rclsid, REFIID riid, void **ppv)
+{
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (!rclsid)
+        return E_INVALIDARG;
+    if (guid_eq(rclsid, &clsid_good))
+        return factory_QueryInterface(&good_factory.iface, riid, ppv);
+    if (guid_eq(rclsid, &clsid_broken))
+        return factory_QueryInterface(&broken_factory.iface, riid, ppv);
+    return CLASS_E_CLASSNOTAVAILABLE;
 }
 
 /* S_OK when no handler or enumerator of this DLL is alive. */
