@@ -45,7 +45,9 @@ pub fn load_handler(dll: &Path, clsid: Guid) -> Result<ISyncMgrSynchronize, ComE
         })?;
     // SAFETY: `DllGetClassObject` has this signature by COM's contract for
     // in-process servers.
-    let get_class_object = unsafe { std::mem::transmute::<_, GetClassObject>(export) };
+    let get_class_object = unsafe {
+        std::mem::transmute::<unsafe extern "system" fn() -> isize, GetClassObject>(export)
+    };
     let clsid = to_guid(clsid);
     let mut factory = std::ptr::null_mut();
     // SAFETY: valid pointers to a CLSID, an IID and an out pointer, each
