@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use syncmgr::testkit::{
-    Budget, Call, Divergence, Fault, Scenario, Side, TestHost, explore, record, replay,
+    Budget, Call, Divergence, Fault, Scenario, Side, TestHost, explore, record, replay, replay_host,
 };
 use syncmgr::{
     CallbackSlot, CancelDecision, HResult, HandlerAnswer, HandlerError, HandlerInfo,
@@ -508,4 +508,45 @@ fn transcripts_travel_as_json_lines_and_replay_after_the_trip() {
         Transcript::read_json_lines(broken.as_bytes()),
         Err(TranscriptError::Entry { line: 2, .. })
     ));
+}
+
+#[test]
+fn a_transcript_replays_against_a_host_and_a_changed_answer_is_found() {
+    for make in [
+        (|| Manual::plain(Flaw::None)) as fn() -> Arc<dyn SyncHandler>,
+        || Manual::threaded(Flaw::None),
+    ] {
+        let (recorded, recording) = record(make());
+        let session = Session::new(SessionConfig::default());
+        assert!(session.run(recorded).is_success());
+        let transcript = recording.transcript();
+
+        // The same host again: no divergence.
+        let (handler, check) = replay_host(&transcript);
+        assert!(
+            Session::new(SessionConfig::default())
+                .run(handler)
+                .is_success()
+        );
+        assert_eq!(check.result(), Ok(()));
+
+        // A host that was told to cancel everything first answers the
+        // first report differently.
+        let (handler, check) = replay_host(&transcript);
+        let cancelled = Session::new(SessionConfig::default());
+        cancelled.cancel_all(syncmgr::CancelReason::User);
+        let _ = cancelled.run(handler);
+        let divergence = check.result().unwrap_err();
+        let Divergence::Answer { call, got, .. } = &divergence else {
+            panic!("{divergence}");
+        };
+        assert!(matches!(**call, Call::Progress { .. }), "{divergence}");
+        assert_eq!(
+            **got,
+            syncmgr::testkit::Answer::Decision {
+                decision: CancelDecision::CancelAll
+            },
+            "{divergence}"
+        );
+    }
 }

@@ -73,9 +73,12 @@
 //! different threads apart. With feature `serde`,
 //! [`Transcript::write_json_lines`] saves it (schema
 //! [`TRANSCRIPT_SCHEMA`]) and [`Transcript::read_json_lines`] reads it
-//! back, so a trace recorded elsewhere can be replayed here: [`replay`]
-//! drives a handler with the recorded host calls and answers and reports
-//! the first [`Divergence`] in what the handler does.
+//! back, so a trace recorded elsewhere can be replayed here, either way:
+//! [`replay`] drives a handler with the recorded host calls and answers and
+//! reports the first [`Divergence`] in what the handler does;
+//! [`replay_host`] gives a host a handler that answers and calls back as
+//! recorded, and its [`HostCheck`] reports the first divergence in what
+//! the host does.
 //!
 //! # Recording any session
 //!
@@ -113,7 +116,7 @@ mod transcript;
 
 pub use explore::{Budget, Exploration, Failure, explore};
 pub use host::{Fault, Run, Scenario, TestHost};
-pub use replay::{Divergence, replay};
+pub use replay::{Divergence, HostCheck, ReplayedHandler, replay, replay_host};
 #[cfg(feature = "serde")]
 pub use transcript::TranscriptError;
 pub use transcript::{Answer, Call, Entry, Side, TRANSCRIPT_SCHEMA, Transcript};

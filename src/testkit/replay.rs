@@ -338,3 +338,344 @@ impl SyncCallback for Replayed {
         self.other("EstablishConnection")
     }
 }
+
+/// The handler side of a transcript, for replaying it against a host: see
+/// [`replay_host`].
+pub struct ReplayedHandler {
+    state: Arc<HandlerSide>,
+}
+
+/// What [`replay_host`]'s handler found; read it once the host is done.
+#[derive(Clone)]
+pub struct HostCheck(Arc<HandlerSide>);
+
+impl HostCheck {
+    /// The first place where the host called or answered differently from
+    /// the transcript, waiting up to 5 s for calls the transcript still
+    /// expects.
+    ///
+    /// # Errors
+    ///
+    /// The first [`Divergence`].
+    pub fn result(&self) -> Result<(), Divergence> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(divergence) = self.0.first.lock().clone() {
+                return Err(divergence);
+            }
+            let left = self
+                .0
+                .host_calls
+                .lock()
+                .front()
+                .map(|e| (e.seq, e.call.clone()));
+            let pending = *self.0.pending.lock();
+            match left {
+                None if pending == 0 => return Ok(()),
+                Some((seq, expected)) if Instant::now() >= deadline => {
+                    return Err(Divergence::Missing {
+                        seq,
+                        expected: Box::new(expected),
+                    });
+                }
+                _ if Instant::now() >= deadline => return Ok(()),
+                _ => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for HostCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostCheck").finish_non_exhaustive()
+    }
+}
+
+struct HandlerSide {
+    /// The host's calls still expected, in order.
+    host_calls: Mutex<VecDeque<Entry>>,
+    /// Every handler call, to make when its turn comes.
+    handler_calls: Vec<Entry>,
+    /// Handler calls made on a thread of their own (not from inside a host
+    /// call) still to make.
+    pending: Mutex<usize>,
+    /// The seq of the last host call that arrived.
+    arrived: Mutex<Option<u64>>,
+    callback: Mutex<Option<Arc<dyn SyncCallback>>>,
+    first: Mutex<Option<Divergence>>,
+}
+
+/// Replay `transcript` against a host: returns a handler that answers the
+/// host's calls as recorded and makes the recorded calls back (from inside
+/// the host call they were made from, or from a thread of its own, in the
+/// recorded order), and a [`HostCheck`] that reports the first call or
+/// answer of the host that differs from the record. Give the handler to
+/// any host (a [`Session`](crate::Session), a COM export…).
+///
+/// Enumerated items get empty names (names are not recorded).
+pub fn replay_host(transcript: &Transcript) -> (Arc<dyn SyncHandler>, HostCheck) {
+    let own_thread: Vec<Entry> = transcript
+        .handler_calls()
+        .filter(|e| e.parent.is_none())
+        .cloned()
+        .collect();
+    let state = Arc::new(HandlerSide {
+        host_calls: Mutex::new(transcript.host_calls().cloned().collect()),
+        handler_calls: transcript.handler_calls().cloned().collect(),
+        pending: Mutex::new(own_thread.len()),
+        arrived: Mutex::new(None),
+        callback: Mutex::new(None),
+        first: Mutex::new(None),
+    });
+    if !own_thread.is_empty() {
+        let worker = Arc::clone(&state);
+        std::thread::spawn(move || worker.make_own_thread_calls(&own_thread));
+    }
+    let handler = Arc::new(ReplayedHandler {
+        state: Arc::clone(&state),
+    });
+    (handler, HostCheck(state))
+}
+
+impl HandlerSide {
+    fn diverge(&self, divergence: Divergence) {
+        let mut first = self.first.lock();
+        if first.is_none() {
+            *first = Some(divergence);
+        }
+    }
+
+    /// Make a recorded handler call on the host and compare its answer.
+    fn make(&self, entry: &Entry) {
+        let Some(callback) = self.callback.lock().clone() else {
+            self.diverge(Divergence::Missing {
+                seq: entry.seq,
+                expected: Box::new(Call::SetProgressCallback { some: true }),
+            });
+            return;
+        };
+        let unit = |r: Result<(), CallbackError>| Answer::of_unit(&r, CallbackError::hresult);
+        let got = match &entry.call {
+            Call::Progress {
+                item,
+                status,
+                value,
+                max,
+                text,
+                poll,
+            } => {
+                let report = (!poll).then(|| {
+                    let mut builder = SyncMgrProgress::builder();
+                    if let Some(status) = status {
+                        builder = builder.status(*status);
+                    }
+                    if let Some(value) = value {
+                        builder = builder.value(*value);
+                    }
+                    if let Some(max) = max {
+                        builder = builder.max(*max);
+                    }
+                    if let Some(text) = text {
+                        builder = builder.text(text.clone());
+                    }
+                    builder.build()
+                });
+                match report {
+                    Some(Err(_)) => entry.answer.clone(),
+                    Some(Ok(report)) => decision(callback.progress(*item, Some(&report))),
+                    None => decision(callback.progress(*item, None)),
+                }
+            }
+            Call::PrepareForSyncCompleted { outcome } => {
+                unit(callback.prepare_for_sync_completed(*outcome))
+            }
+            Call::SynchronizeCompleted { outcome } => {
+                unit(callback.synchronize_completed(*outcome))
+            }
+            Call::ShowErrorCompleted { outcome, retry } => {
+                unit(callback.show_error_completed(*outcome, retry))
+            }
+            // Calls whose arguments are not recorded are not made.
+            _ => entry.answer.clone(),
+        };
+        if !same_answer(&got, &entry.answer) {
+            self.diverge(Divergence::Answer {
+                seq: entry.seq,
+                call: Box::new(entry.call.clone()),
+                expected: Box::new(entry.answer.clone()),
+                got: Box::new(got),
+            });
+        }
+    }
+
+    /// The host made `got`: match it with the next recorded host call, make
+    /// the handler calls recorded inside it, and give the recorded answer.
+    fn arrive(&self, got: Call) -> Answer {
+        let Some(entry) = self.host_calls.lock().pop_front() else {
+            self.diverge(Divergence::Extra(Box::new(got)));
+            return Answer::Failed {
+                code: HResult::E_UNEXPECTED,
+                message: "the transcript has no such call".into(),
+            };
+        };
+        if entry.call != got {
+            self.diverge(Divergence::Call {
+                seq: entry.seq,
+                expected: Box::new(entry.call.clone()),
+                got: Box::new(got),
+            });
+        }
+        *self.arrived.lock() = Some(entry.seq);
+        for nested in self
+            .handler_calls
+            .iter()
+            .filter(|c| c.parent == Some(entry.seq))
+        {
+            self.make(nested);
+        }
+        entry.answer
+    }
+
+    /// The handler calls recorded outside any host call, each once the
+    /// host calls recorded before it have arrived.
+    fn make_own_thread_calls(&self, calls: &[Entry]) {
+        for entry in calls {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                let before = self
+                    .host_calls
+                    .lock()
+                    .front()
+                    .is_none_or(|next| next.seq > entry.seq);
+                if before {
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            // Made after a divergence too: the host still waits for the
+            // completion the transcript has.
+            self.make(entry);
+            *self.pending.lock() -= 1;
+        }
+        *self.pending.lock() = 0;
+    }
+}
+
+fn decision(result: Result<CancelDecision, CallbackError>) -> Answer {
+    match result {
+        Ok(decision) => Answer::Decision { decision },
+        Err(e) => Answer::Failed {
+            code: e.hresult(),
+            message: e.to_string(),
+        },
+    }
+}
+
+/// Answers agree when they are the same, failures by code alone.
+fn same_answer(a: &Answer, b: &Answer) -> bool {
+    match (a, b) {
+        (Answer::Failed { code: x, .. }, Answer::Failed { code: y, .. }) => x == y,
+        _ => a == b,
+    }
+}
+
+impl ReplayedHandler {
+    fn unit(&self, call: Call) -> Result<(), HandlerError> {
+        match self.state.arrive(call) {
+            Answer::Failed { code, message } => Err(handler_error(code, message)),
+            _ => Ok(()),
+        }
+    }
+
+    fn accept(&self, call: Call) -> Result<HandlerAnswer, HandlerError> {
+        match self.state.arrive(call) {
+            Answer::Failed { code, message } => Err(handler_error(code, message)),
+            Answer::Success { code } if code == HResult::S_FALSE => Ok(HandlerAnswer::Decline),
+            _ => Ok(HandlerAnswer::Accept),
+        }
+    }
+}
+
+/// The `HandlerError` a recorded failure stands for.
+fn handler_error(code: HResult, message: String) -> HandlerError {
+    match code {
+        HResult::E_NOTIMPL => HandlerError::NotImplemented,
+        HResult::E_INVALIDARG => HandlerError::InvalidArgument { reason: message },
+        HResult::E_UNEXPECTED => HandlerError::Unexpected { reason: message },
+        HResult::E_ABORT => HandlerError::Aborted,
+        _ => HandlerError::failed(message),
+    }
+}
+
+impl SyncHandler for ReplayedHandler {
+    fn initialize(
+        &self,
+        flags: SyncMgrFlags,
+        _: Option<&[u8]>,
+    ) -> Result<HandlerAnswer, HandlerError> {
+        self.accept(Call::Initialize {
+            flags: flags.to_u32(),
+        })
+    }
+
+    fn handler_info(&self) -> Result<crate::HandlerInfo, HandlerError> {
+        self.unit(Call::HandlerInfo)?;
+        crate::HandlerInfo::new("replayed").map_err(|e| HandlerError::failed(e.to_string()))
+    }
+
+    fn enum_items(&self) -> Result<crate::ItemEnumeration, HandlerError> {
+        match self.state.arrive(Call::EnumItems) {
+            Answer::Failed { code, message } => Err(handler_error(code, message)),
+            Answer::Items { items } => Ok(crate::ItemEnumeration::complete(
+                items
+                    .into_iter()
+                    .filter_map(|id| crate::SyncItem::new(id, "").ok()),
+            )),
+            _ => Ok(crate::ItemEnumeration::complete([])),
+        }
+    }
+
+    fn set_progress_callback(
+        &self,
+        callback: Option<Arc<dyn SyncCallback>>,
+    ) -> Result<(), HandlerError> {
+        let some = callback.is_some();
+        if some {
+            *self.state.callback.lock() = callback;
+        }
+        let result = self.unit(Call::SetProgressCallback { some });
+        if !some {
+            *self.state.callback.lock() = None;
+        }
+        result
+    }
+
+    fn prepare_for_sync(
+        &self,
+        items: &[ItemId],
+        _: WindowHandle,
+    ) -> Result<HandlerAnswer, HandlerError> {
+        self.accept(Call::PrepareForSync {
+            items: items.to_vec(),
+        })
+    }
+
+    fn synchronize(&self, _: WindowHandle) -> Result<(), HandlerError> {
+        self.unit(Call::Synchronize)
+    }
+
+    fn set_item_status(
+        &self,
+        item: ItemId,
+        status: crate::SyncMgrStatus,
+    ) -> Result<(), HandlerError> {
+        self.unit(Call::SetItemStatus { item, status })
+    }
+
+    fn show_error(&self, _: WindowHandle, error: crate::ErrorId) -> Result<(), HandlerError> {
+        self.unit(Call::ShowError { error })
+    }
+}
