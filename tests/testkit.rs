@@ -550,3 +550,26 @@ fn a_transcript_replays_against_a_host_and_a_changed_answer_is_found() {
         );
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+    /// The exported strategies: a well-behaved handler is clean under any
+    /// scenario they draw, and every item ends in a terminal phase.
+    #[test]
+    fn any_drawn_scenario_leaves_a_well_behaved_handler_clean(
+        scenario in syncmgr::testkit::strategy::scenario(
+            (1..=ITEMS).map(|n| (item(n), 5)).collect(),
+            15,
+            3,
+        )
+    ) {
+        let run = host().run(Manual::plain(Flaw::None), &scenario);
+        proptest::prop_assert!(run.is_clean(), "{:?}: {:?}", scenario, run.rules());
+        proptest::prop_assert!(
+            run.final_states.iter().all(|(_, phase)| phase.is_terminal()),
+            "{:?}",
+            run.final_states
+        );
+    }
+}

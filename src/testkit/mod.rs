@@ -49,7 +49,8 @@
 //! breaks a rule is shrunk to the fewest faults that still break it and
 //! returned as a [`Failure`]: the scenario, the rule, the violation and
 //! the run's [`Transcript`]. To run one scenario yourself:
-//! [`TestHost::run`] with a [`Scenario`] of [`Fault`]s.
+//! [`TestHost::run`] with a [`Scenario`] of [`Fault`]s; to draw scenarios
+//! in your own property tests, [`strategy`].
 //!
 //! # Reading a failing transcript
 //!
@@ -112,6 +113,7 @@ mod explore;
 mod host;
 mod record;
 mod replay;
+pub mod strategy;
 mod transcript;
 
 pub use explore::{Budget, Exploration, Failure, explore};

@@ -330,6 +330,7 @@ impl Transcript {
 }
 
 /// Why JSON lines are not a transcript.
+#[cfg(feature = "serde")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TranscriptError {
