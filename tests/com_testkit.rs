@@ -63,6 +63,6 @@ fn an_interposer_records_a_com_handler_and_the_transcript_replays() {
     let transcript = recording.transcript();
     let first = ItemId::from_u128(0x5EC0_0001_0000_4000_8000_0000_0000_0001);
     // UPDATING, two steps, SUCCEEDED.
-    assert_eq!(transcript.reports_of(first), 4, "{transcript:?}");
+    assert_eq!(transcript.reports_of(&first.into()), 4, "{transcript:?}");
     assert_eq!(replay(&transcript, good()), Ok(()));
 }

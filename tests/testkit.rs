@@ -359,7 +359,7 @@ fn each_flaw_is_named_by_its_rule_with_a_minimal_scenario() {
 #[test]
 fn a_scenario_cancels_at_the_named_report_and_the_item_ends_stopped() {
     let scenario = Scenario::clean().with(Fault::CancelItem {
-        item: item(2),
+        item: item(2).into(),
         at_report: 2,
     });
     let run = host().run(Manual::plain(Flaw::None), &scenario);
@@ -404,7 +404,7 @@ fn a_failed_report_and_a_reentrant_skip_are_survived() {
             code: HResult::E_FAIL,
         })
         .with(Fault::Skip {
-            item: item(3),
+            item: item(3).into(),
             at_report: 1,
         });
     let run = host().run(Manual::threaded(Flaw::None), &scenario);
@@ -440,7 +440,7 @@ fn a_failed_report_and_a_reentrant_skip_are_survived() {
 #[test]
 fn a_recorded_session_replays_without_divergence_and_a_changed_decision_is_found() {
     let scenario = Scenario::clean().with(Fault::CancelItem {
-        item: item(1),
+        item: item(1).into(),
         at_report: 2,
     });
     let run = host().run(Manual::plain(Flaw::None), &scenario);
@@ -474,7 +474,10 @@ fn any_session_records_through_the_wrapper() {
     let outcome = Session::new(SessionConfig::default()).run(recorded);
     assert!(outcome.is_success());
     let transcript = recording.transcript();
-    assert_eq!(transcript.reports_of(item(1)), 1 + STEPS as usize + 1);
+    assert_eq!(
+        transcript.reports_of(&item(1).into()),
+        1 + STEPS as usize + 1
+    );
     assert_eq!(replay(&transcript, OnReporter::handler()), Ok(()));
     let mut text = Vec::new();
     transcript.write_text(&mut text).unwrap();
@@ -559,7 +562,7 @@ proptest::proptest! {
     #[test]
     fn any_drawn_scenario_leaves_a_well_behaved_handler_clean(
         scenario in syncmgr::testkit::strategy::scenario(
-            (1..=ITEMS).map(|n| (item(n), 5)).collect(),
+            (1..=ITEMS).map(|n| (item(n).into(), 5)).collect(),
             15,
             3,
         )

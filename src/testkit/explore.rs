@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::sync::Arc;
-use crate::{HResult, ItemId, Rule, SyncHandler, Violation};
+use crate::{HResult, ItemKey, Rule, SyncHandler, Violation};
 
 use super::host::{Fault, Run, Scenario, TestHost};
 use super::transcript::{Answer, Call, Transcript};
@@ -88,11 +88,21 @@ pub fn explore(
     make: impl Fn() -> Arc<dyn SyncHandler>,
     budget: &Budget,
 ) -> Exploration {
+    explore_runs(|scenario| host.run(make(), scenario), true, budget)
+}
+
+/// [`explore`] over any generation: `run` runs a fresh handler under a
+/// scenario; `skips` says whether the generation has skips.
+pub(crate) fn explore_runs(
+    run: impl Fn(&Scenario) -> Run,
+    skips: bool,
+    budget: &Budget,
+) -> Exploration {
     let started = Instant::now();
     let mut runs = 0;
     let attempt = |scenario: &Scenario, runs: &mut usize| -> Option<Failure> {
         *runs += 1;
-        failure_of(scenario, host.run(make(), scenario))
+        failure_of(scenario, run(scenario))
     };
     let done = |runs: usize, exhaustive: bool, failure: Option<Failure>| Exploration {
         runs,
@@ -102,9 +112,9 @@ pub fn explore(
     };
 
     let clean = Scenario::clean();
-    let base = host.run(make(), &clean);
+    let base = run(&clean);
     runs += 1;
-    let points = cancel_points(&base.transcript);
+    let points = cancel_points(&base.transcript, skips);
     if let Some(failure) = failure_of(&clean, base) {
         return done(runs, false, Some(failure));
     }
@@ -136,37 +146,60 @@ pub fn explore(
 /// The reports each item got in a clean run, and the number of reports in
 /// all.
 struct Points {
-    items: Vec<(ItemId, usize)>,
+    items: Vec<(ItemKey, usize)>,
     reports: usize,
+    skips: bool,
 }
 
-fn cancel_points(transcript: &Transcript) -> Points {
-    let items: Vec<ItemId> = transcript
+fn cancel_points(transcript: &Transcript, skips: bool) -> Points {
+    let items: Vec<ItemKey> = transcript
         .host_calls()
         .find_map(|e| match (&e.call, &e.answer) {
-            (Call::EnumItems, Answer::Items { items }) => Some(items.clone()),
+            (Call::EnumItems, Answer::Items { items }) => {
+                Some(items.iter().map(|&i| ItemKey::from(i)).collect())
+            }
+            (Call::SyncCenterSynchronize { items }, _) => Some(
+                items
+                    .iter()
+                    .filter_map(|i| crate::sync_center::SyncCenterItemId::new(i.clone()).ok())
+                    .map(ItemKey::Text)
+                    .collect(),
+            ),
             _ => None,
         })
         .unwrap_or_default();
-    let items: Vec<(ItemId, usize)> = items
+    let items: Vec<(ItemKey, usize)> = items
         .into_iter()
-        .map(|item| (item, transcript.reports_of(item)))
+        .map(|item| {
+            let reports = transcript.reports_of(&item);
+            (item, reports)
+        })
         .collect();
     let reports = transcript
         .handler_calls()
-        .filter(|e| matches!(e.call, Call::Progress { .. }))
+        .filter(|e| matches!(e.call, Call::Progress { .. } | Call::ReportProgress { .. }))
         .count();
-    Points { items, reports }
+    Points {
+        items,
+        reports,
+        skips,
+    }
 }
 
 /// Every single-fault scenario, smallest item and report first.
 fn systematic(points: &Points) -> impl Iterator<Item = Scenario> + '_ {
-    let per_item = points.items.iter().flat_map(|&(item, reports)| {
-        (1..=reports).flat_map(move |at_report| {
-            [
-                Fault::CancelItem { item, at_report },
-                Fault::Skip { item, at_report },
-            ]
+    let skips = points.skips;
+    let per_item = points.items.iter().flat_map(move |(item, reports)| {
+        (1..=*reports).flat_map(move |at_report| {
+            let cancel = Fault::CancelItem {
+                item: item.clone(),
+                at_report,
+            };
+            let skip = skips.then(|| Fault::Skip {
+                item: item.clone(),
+                at_report,
+            });
+            std::iter::once(cancel).chain(skip)
         })
     });
     let global = (1..=points.reports).flat_map(|at_report| {
@@ -210,9 +243,9 @@ fn random_scenario(rng: &mut Rng, points: &Points) -> Scenario {
         let reports = points.reports.max(1);
         let fault = match (rng.below(4), points.items.is_empty()) {
             (0, false) | (1, false) => {
-                let (item, item_reports) = points.items[rng.below(points.items.len())];
+                let (item, item_reports) = points.items[rng.below(points.items.len())].clone();
                 let at_report = 1 + rng.below(item_reports.max(1) + 1);
-                if rng.below(2) == 0 {
+                if rng.below(2) == 0 || !points.skips {
                     Fault::CancelItem { item, at_report }
                 } else {
                     Fault::Skip { item, at_report }

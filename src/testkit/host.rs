@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::sync::Arc;
 use crate::{
-    CallbackError, CancelReason, ConformanceReport, HResult, ItemId, ItemPhase, Mode, Rule,
-    Session, SessionConfig, SessionOutcome, SyncHandler, Violation,
+    CallbackError, CancelReason, ConformanceReport, HResult, ItemId, ItemKey, ItemPhase, Mode,
+    Rule, Session, SessionConfig, SessionOutcome, SyncHandler, Violation,
 };
 
 use super::record::{ProgressHook, Recorder, RecordingHandler};
@@ -16,14 +16,14 @@ use super::transcript::{Answer, Transcript};
 /// to the handler's `Progress` calls: "at report `n`" means just before
 /// the handler's `n`-th `Progress` call (counted from 1) reaches the host,
 /// from inside that call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum Fault {
     /// The user cancels `item` at its own `at_report`-th report.
     CancelItem {
         /// The item.
-        item: ItemId,
+        item: ItemKey,
         /// Its report, from 1.
         at_report: usize,
     },
@@ -38,8 +38,8 @@ pub enum Fault {
     /// be right then, from inside the handler's call (a re-entrant host
     /// call).
     Skip {
-        /// The item.
-        item: ItemId,
+        /// The item (SyncMgr only: Sync Center has no skip).
+        item: ItemKey,
         /// Its report, from 1.
         at_report: usize,
     },
@@ -76,16 +76,26 @@ impl Scenario {
     }
 }
 
+/// How a run's session ended, per generation.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// A SyncMgr [`Session`]'s outcome.
+    SyncMgr(SessionOutcome),
+    /// A Sync Center session's outcome, or why it could not run.
+    SyncCenter(Result<crate::sync_center::SyncCenterOutcome, crate::sync_center::SyncCenterError>),
+}
+
 /// What one run of a handler under a [`Scenario`] came to.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Run {
     /// How the session ended.
-    pub outcome: SessionOutcome,
+    pub outcome: Outcome,
     /// Every rule the handler broke, as the strict host saw it.
     pub report: ConformanceReport,
     /// Each item's final phase, in enumeration order.
-    pub final_states: Vec<(ItemId, ItemPhase)>,
+    pub final_states: Vec<(ItemKey, ItemPhase)>,
     /// Every call and answer.
     pub transcript: Transcript,
 }
@@ -166,9 +176,12 @@ impl TestHost {
         let outcome = session.run(recording);
         let snapshot = session.snapshot();
         Run {
-            outcome,
+            outcome: Outcome::SyncMgr(outcome),
             report: session.conformance_report(),
-            final_states: snapshot.items().map(|i| (i.id(), i.phase())).collect(),
+            final_states: snapshot
+                .items()
+                .map(|i| (i.id().into(), i.phase()))
+                .collect(),
             transcript: recorder.transcript(),
         }
     }
@@ -182,27 +195,52 @@ struct ScenarioHook {
 
 impl ProgressHook for ScenarioHook {
     fn on_progress(&self, item: ItemId, nth_of_item: usize, nth: usize) -> Option<CallbackError> {
-        let mut answer = None;
-        for fault in &self.faults {
-            match *fault {
-                Fault::CancelItem { item: i, at_report }
-                    if i == item && at_report == nth_of_item =>
-                {
-                    // A finished item cannot be cancelled: nothing to do then.
-                    let _ = self.session.cancel_item(item, CancelReason::User);
-                }
-                Fault::CancelAll { at_report } if at_report == nth => {
-                    self.session.cancel_all(CancelReason::User);
-                }
-                Fault::Skip { item: i, at_report } if i == item && at_report == nth_of_item => {
-                    let _ = self.session.skip_item(item);
-                }
-                Fault::FailReport { at_report, code } if at_report == nth => {
-                    answer = Some(Answer::callback_error(code, "injected by the test host"));
-                }
-                _ => {}
+        let key = ItemKey::from(item);
+        apply(&self.faults, &key, nth_of_item, nth, |fault| match fault {
+            Act::CancelItem => {
+                // A finished item cannot be cancelled: nothing to do then.
+                let _ = self.session.cancel_item(item, CancelReason::User);
             }
-        }
-        answer
+            Act::CancelAll => self.session.cancel_all(CancelReason::User),
+            Act::Skip => {
+                let _ = self.session.skip_item(item);
+            }
+        })
     }
+}
+
+/// What a fault asks the host to do.
+pub(crate) enum Act {
+    CancelItem,
+    CancelAll,
+    Skip,
+}
+
+/// Apply the faults due at this report of `item` (its `nth_of_item`-th,
+/// the `nth` in all) through `act`; the failure to answer with, if one is
+/// due.
+pub(crate) fn apply(
+    faults: &[Fault],
+    item: &ItemKey,
+    nth_of_item: usize,
+    nth: usize,
+    mut act: impl FnMut(Act),
+) -> Option<CallbackError> {
+    let mut failure = None;
+    for fault in faults {
+        match fault {
+            Fault::CancelItem { item: i, at_report } if i == item && *at_report == nth_of_item => {
+                act(Act::CancelItem);
+            }
+            Fault::CancelAll { at_report } if *at_report == nth => act(Act::CancelAll),
+            Fault::Skip { item: i, at_report } if i == item && *at_report == nth_of_item => {
+                act(Act::Skip);
+            }
+            Fault::FailReport { at_report, code } if *at_report == nth => {
+                failure = Some(Answer::callback_error(*code, "injected by the test host"));
+            }
+            _ => {}
+        }
+    }
+    failure
 }

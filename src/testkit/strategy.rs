@@ -7,7 +7,7 @@
 //! use syncmgr::testkit::strategy;
 //!
 //! // Two items of four reports each, eight reports in all.
-//! let items = vec![(ItemId::from_u128(1), 4), (ItemId::from_u128(2), 4)];
+//! let items = vec![(ItemId::from_u128(1).into(), 4), (ItemId::from_u128(2).into(), 4)];
 //! proptest!(|(scenario in strategy::scenario(items.clone(), 8, 3))| {
 //!     prop_assert!(scenario.faults.len() <= 3);
 //! });
@@ -16,13 +16,13 @@
 use proptest::prelude::*;
 
 use super::host::{Fault, Scenario};
-use crate::{HResult, ItemId};
+use crate::{HResult, ItemKey};
 
 /// One fault for a handler whose items are `items` (each with the number
 /// of reports it gets) and whose reports number `reports` in all: a
 /// cancel or a skip of an item at one of its reports (or one past its
 /// last), a cancel-all or a failed report at one of all the reports.
-pub fn fault(items: Vec<(ItemId, usize)>, reports: usize) -> BoxedStrategy<Fault> {
+pub fn fault(items: Vec<(ItemKey, usize)>, reports: usize) -> BoxedStrategy<Fault> {
     let global = 1..=reports.max(1) + 1;
     let failed = (
         global.clone(),
@@ -35,6 +35,7 @@ pub fn fault(items: Vec<(ItemId, usize)>, reports: usize) -> BoxedStrategy<Fault
     }
     let per_item = proptest::sample::select(items).prop_flat_map(|(item, item_reports)| {
         (1..=item_reports.max(1) + 1, any::<bool>()).prop_map(move |(at_report, skip)| {
+            let item = item.clone();
             if skip {
                 Fault::Skip { item, at_report }
             } else {
@@ -47,7 +48,7 @@ pub fn fault(items: Vec<(ItemId, usize)>, reports: usize) -> BoxedStrategy<Fault
 
 /// A scenario of up to `max_faults` faults (see [`fault`]).
 pub fn scenario(
-    items: Vec<(ItemId, usize)>,
+    items: Vec<(ItemKey, usize)>,
     reports: usize,
     max_faults: usize,
 ) -> BoxedStrategy<Scenario> {

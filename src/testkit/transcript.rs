@@ -91,7 +91,30 @@ pub enum Call {
         /// The items to retry.
         retry: Vec<ItemId>,
     },
-    /// Any other callback method (`LogError`, `EnableModeless`, …), by name.
+    /// Sync Center's `ISyncMgrHandler::Synchronize`.
+    SyncCenterSynchronize {
+        /// The items to synchronize.
+        items: Vec<String>,
+    },
+    /// Sync Center's `ReportProgress`.
+    ReportProgress {
+        /// The item.
+        item: String,
+        /// The status.
+        status: crate::sync_center::ProgressStatus,
+        /// The current step.
+        current: u32,
+        /// The last step.
+        max: u32,
+        /// The text, if any.
+        text: Option<String>,
+    },
+    /// Sync Center's `CanContinue`.
+    CanContinue {
+        /// The item asked about (none: the whole session).
+        item: Option<String>,
+    },
+    /// Any other method (`LogError`, `EnableModeless`, …), by name.
     Other {
         /// The method's name.
         method: String,
@@ -230,10 +253,17 @@ impl Transcript {
             .filter(|e| e.side == Side::HostToHandler)
     }
 
-    /// How many `Progress` calls (reports and polls) name `item`.
-    pub fn reports_of(&self, item: ItemId) -> usize {
+    /// How many progress calls (SyncMgr reports and polls, Sync Center
+    /// reports) name `item`.
+    pub fn reports_of(&self, item: &crate::ItemKey) -> usize {
         self.handler_calls()
-            .filter(|e| matches!(&e.call, Call::Progress { item: i, .. } if *i == item))
+            .filter(|e| match (&e.call, item) {
+                (Call::Progress { item: i, .. }, crate::ItemKey::Guid(id)) => i == id,
+                (Call::ReportProgress { item: i, .. }, crate::ItemKey::Text(id)) => {
+                    i == id.as_str()
+                }
+                _ => false,
+            })
             .count()
     }
 
