@@ -252,8 +252,9 @@
 //!   injects faults from a declarative scenario (cancel an item at its
 //!   n-th report, cancel all, skip, fail a report), [`testkit::explore`]
 //!   over every cancel point plus a seeded random walk, transcripts of
-//!   every call (JSON lines with `serde`) and [`testkit::replay`]. SyncMgr
-//!   handlers only, so far.
+//!   every call (JSON lines with `serde`) and [`testkit::replay`], for
+//!   SyncMgr handlers; the host, exploration and transcripts for Sync
+//!   Center handlers too ([`testkit::sync_center`]).
 //!
 //! - `com` (Windows only; ignored elsewhere): the `syncmgr::com` module, thin
 //!   shims between COM and the core. It exposes a [`SyncCallback`] as a real

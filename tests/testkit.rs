@@ -576,3 +576,153 @@ proptest::proptest! {
         );
     }
 }
+
+mod sync_center_kit {
+    use super::*;
+    use syncmgr::sync_center::{
+        CancelRequest, ProgressStatus, SyncCenterCallback, SyncCenterHandler, SyncCenterItemId,
+        SyncCenterProgress,
+    };
+    use syncmgr::testkit::sync_center::{SyncCenterTestHost, explore as explore_sc};
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum ScFlaw {
+        None,
+        IgnoresCancelItem,
+        ReportsAfterFinish,
+        UnknownItem,
+        StepPastMax,
+    }
+
+    /// A Sync Center handler written on the raw callback, the loop of
+    /// Microsoft's sample: report each step, acknowledge a cancel with one
+    /// CANCELED, cancel-all ends every item left.
+    struct Sample(ScFlaw);
+
+    fn send(
+        callback: &Arc<dyn SyncCenterCallback>,
+        item: &SyncCenterItemId,
+        status: ProgressStatus,
+        step: u32,
+    ) -> CancelRequest {
+        let report = SyncCenterProgress::new(item.clone(), status, step, 3);
+        callback
+            .report_progress(&report)
+            .unwrap_or(CancelRequest::None)
+    }
+
+    impl SyncCenterHandler for Sample {
+        fn name(&self) -> Result<String, HandlerError> {
+            Ok("sample".into())
+        }
+
+        fn synchronize(
+            &self,
+            items: &[SyncCenterItemId],
+            _: WindowHandle,
+            callback: Arc<dyn SyncCenterCallback>,
+        ) -> Result<(), HandlerError> {
+            use ProgressStatus::{Canceled, Succeeded, Updating};
+            let mut cancel_all = false;
+            for item in items {
+                if cancel_all {
+                    send(&callback, item, Canceled, 0);
+                    continue;
+                }
+                let mut request = send(&callback, item, Updating, 0);
+                let mut step = 0;
+                let last = if self.0 == ScFlaw::StepPastMax { 4 } else { 3 };
+                while (request == CancelRequest::None
+                    || (self.0 == ScFlaw::IgnoresCancelItem
+                        && request == CancelRequest::CancelItem))
+                    && step < last
+                {
+                    step += 1;
+                    request = send(&callback, item, Updating, step);
+                }
+                match request {
+                    CancelRequest::CancelItem => {
+                        send(&callback, item, Canceled, step);
+                    }
+                    CancelRequest::CancelAll => {
+                        send(&callback, item, Canceled, step);
+                        cancel_all = true;
+                    }
+                    _ => {
+                        let answer = send(&callback, item, Succeeded, step);
+                        if self.0 == ScFlaw::ReportsAfterFinish {
+                            send(&callback, item, Updating, step);
+                        }
+                        cancel_all |= answer == CancelRequest::CancelAll;
+                    }
+                }
+            }
+            if self.0 == ScFlaw::UnknownItem {
+                let stranger = SyncCenterItemId::new("stranger").unwrap();
+                send(&callback, &stranger, Updating, 0);
+            }
+            Ok(())
+        }
+    }
+
+    fn items() -> Vec<SyncCenterItemId> {
+        ["alpha", "beta", "gamma"]
+            .iter()
+            .map(|i| SyncCenterItemId::new(*i).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_sample_loop_passes_every_cancel_point() {
+        let exploration = explore_sc(
+            &SyncCenterTestHost::new(),
+            || Arc::new(Sample(ScFlaw::None)),
+            &items(),
+            &budget(),
+        );
+        assert!(
+            exploration.failure.is_none(),
+            "{}",
+            exploration.failure.as_ref().unwrap()
+        );
+        assert!(exploration.exhaustive);
+        eprintln!(
+            "sync center sample: {} runs in {:?}",
+            exploration.runs, exploration.elapsed
+        );
+    }
+
+    #[test]
+    fn each_sync_center_flaw_is_named_by_its_rule() {
+        let cases = [
+            (ScFlaw::IgnoresCancelItem, Rule::CANCEL_ACKNOWLEDGED, 1),
+            (
+                ScFlaw::ReportsAfterFinish,
+                Rule::SYNC_CENTER_TERMINAL_IS_FINAL,
+                0,
+            ),
+            (ScFlaw::UnknownItem, Rule::SESSION_ITEM, 0),
+            (ScFlaw::StepPastMax, Rule::STEPS_VALID, 0),
+        ];
+        for (flaw, rule, faults) in cases {
+            let exploration = explore_sc(
+                &SyncCenterTestHost::new(),
+                move || Arc::new(Sample(flaw)),
+                &items(),
+                &budget(),
+            );
+            let failure = exploration
+                .failure
+                .unwrap_or_else(|| panic!("{flaw:?} was not found"));
+            assert_eq!(failure.rule, rule, "{flaw:?}: {failure}");
+            assert_eq!(failure.scenario.faults.len(), faults, "{flaw:?}: {failure}");
+            assert!(
+                failure
+                    .transcript
+                    .handler_calls()
+                    .any(|e| matches!(e.call, Call::ReportProgress { .. })),
+                "{flaw:?}"
+            );
+        }
+    }
+}

@@ -106,18 +106,26 @@
 //! `com::ComHandler`s (the import of a COM handler), prints the result, writes the transcripts as JSON lines and exits 1 on
 //! a broken rule. The transcripts it writes replay here on any OS.
 //!
-//! The kit covers SyncMgr handlers (`ISyncMgrSynchronize`); the Sync
-//! Center and Windows Sync generations are not in it yet.
+//! # Sync Center handlers
+//!
+//! [`sync_center::SyncCenterTestHost`] and [`sync_center::explore`] do the
+//! same for a [`SyncCenterHandler`](crate::sync_center::SyncCenterHandler)
+//! against a strict Sync Center session (its faults: cancel an item or
+//! everything at a `ReportProgress`, fail a report; Sync Center has no
+//! skip), and [`sync_center::record`] records one under any host. Replay
+//! and the COM checker cover SyncMgr handlers; Windows Sync providers are
+//! not in the kit yet.
 
 mod explore;
 mod host;
 mod record;
 mod replay;
 pub mod strategy;
+pub mod sync_center;
 mod transcript;
 
 pub use explore::{Budget, Exploration, Failure, explore};
-pub use host::{Fault, Run, Scenario, TestHost};
+pub use host::{Fault, Outcome, Run, Scenario, TestHost};
 pub use replay::{Divergence, HostCheck, ReplayedHandler, replay, replay_host};
 #[cfg(feature = "serde")]
 pub use transcript::TranscriptError;
