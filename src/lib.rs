@@ -254,7 +254,8 @@
 //!   over every cancel point plus a seeded random walk, transcripts of
 //!   every call (JSON lines with `serde`) and [`testkit::replay`], for
 //!   SyncMgr handlers; the host, exploration and transcripts for Sync
-//!   Center handlers too ([`testkit::sync_center`]).
+//!   Center handlers ([`testkit::sync_center`]) and Windows Sync providers
+//!   and applications ([`testkit::windows_sync`]) too.
 //!
 //! - `com` (Windows only; ignored elsewhere): the `syncmgr::com` module, thin
 //!   shims between COM and the core. It exposes a [`SyncCallback`] as a real

@@ -118,14 +118,15 @@ impl Manual {
                     return false;
                 }
                 Some(CancelDecision::CancelItem) if self.flaw != Flaw::IgnoresCancelItem => {
-                    self.report(id, &status(SyncMgrStatus::Stopped));
-                    return true;
+                    // The answer to the STOPPED counts too.
+                    let answer = self.report(id, &status(SyncMgrStatus::Stopped));
+                    return answer != Some(CancelDecision::CancelAll);
                 }
                 _ => {}
             }
             if self.skipped.lock().unwrap().contains(&id) {
-                self.report(id, &status(SyncMgrStatus::Skipped));
-                return true;
+                let answer = self.report(id, &status(SyncMgrStatus::Skipped));
+                return answer != Some(CancelDecision::CancelAll);
             }
             answer = self.report(id, &value(step));
         }
@@ -135,8 +136,8 @@ impl Manual {
                 return false;
             }
             Some(CancelDecision::CancelItem) if self.flaw != Flaw::IgnoresCancelItem => {
-                self.report(id, &status(SyncMgrStatus::Stopped));
-                return true;
+                let answer = self.report(id, &status(SyncMgrStatus::Stopped));
+                return answer != Some(CancelDecision::CancelAll);
             }
             _ => {}
         }
@@ -723,6 +724,146 @@ mod sync_center_kit {
                     .any(|e| matches!(e.call, Call::ReportProgress { .. })),
                 "{flaw:?}"
             );
+        }
+    }
+}
+
+mod windows_sync_kit {
+    use super::*;
+    use syncmgr::CallbackError;
+    use syncmgr::testkit::windows_sync::{WindowsSyncTestHost, explore as explore_ws};
+    use syncmgr::windows_sync::{
+        ChangeConflict, ChangeResult, ProgressStage, ProviderRole, ProviderStep, ResolveAction,
+        WindowsSyncCallback, WindowsSyncProgress,
+    };
+
+    /// An application's callback, as a sync app writes one.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    enum AppFlaw {
+        None,
+        /// Answers a conflict with no action.
+        NoConflictAction,
+        /// Fails its third progress notification.
+        FailsThirdProgress,
+    }
+
+    struct App {
+        flaw: AppFlaw,
+        seen: Mutex<usize>,
+    }
+
+    fn app(flaw: AppFlaw) -> Arc<dyn WindowsSyncCallback> {
+        Arc::new(App {
+            flaw,
+            seen: Mutex::new(0),
+        })
+    }
+
+    impl WindowsSyncCallback for App {
+        fn on_progress(&self, _: &WindowsSyncProgress) -> Result<(), CallbackError> {
+            let mut seen = self.seen.lock().unwrap();
+            *seen += 1;
+            if self.flaw == AppFlaw::FailsThirdProgress && *seen == 3 {
+                return Err(CallbackError::Failed(syncmgr::FailureCode::E_FAIL));
+            }
+            Ok(())
+        }
+
+        fn on_conflict(&self, _: &ChangeConflict) -> Result<Option<ResolveAction>, CallbackError> {
+            Ok(match self.flaw {
+                AppFlaw::NoConflictAction => None,
+                _ => Some(ResolveAction::Defer),
+            })
+        }
+    }
+
+    fn progress(stage: ProgressStage, completed: u32, total: u32) -> ProviderStep {
+        ProviderStep::Progress {
+            role: ProviderRole::Source.as_u32(),
+            stage: stage.as_u32(),
+            completed,
+            total,
+        }
+    }
+
+    /// A provider's steps: typical ones, with a conflict among the changes.
+    fn typical() -> Vec<ProviderStep> {
+        use syncmgr::windows_sync::SyncChange;
+        ProviderStep::typical(
+            3,
+            2,
+            [
+                (SyncChange::new(1), ChangeResult::Applied),
+                (
+                    SyncChange::new(2),
+                    ChangeResult::Conflict(SyncChange::new(20)),
+                ),
+            ],
+        )
+    }
+
+    #[test]
+    fn a_typical_provider_and_app_pass_every_cancel_point() {
+        let exploration = explore_ws(
+            &WindowsSyncTestHost::new(),
+            &typical(),
+            || app(AppFlaw::None),
+            &budget(),
+        );
+        assert!(
+            exploration.failure.is_none(),
+            "{}",
+            exploration.failure.as_ref().unwrap()
+        );
+        assert!(exploration.exhaustive);
+        eprintln!(
+            "windows sync: {} runs in {:?}",
+            exploration.runs, exploration.elapsed
+        );
+    }
+
+    #[test]
+    fn each_windows_sync_flaw_is_named_by_its_rule() {
+        use ProgressStage::{ChangeDetection, ChangeEnumeration};
+        let out_of_order = vec![
+            progress(ChangeEnumeration, 1, 2),
+            progress(ChangeDetection, 1, 2),
+        ];
+        let above_total = vec![progress(ChangeDetection, 3, 2)];
+        let cases: [(&str, Vec<ProviderStep>, AppFlaw, Rule); 4] = [
+            (
+                "stages out of order",
+                out_of_order,
+                AppFlaw::None,
+                Rule::PROGRESS_ARGUMENTS,
+            ),
+            (
+                "work above total",
+                above_total,
+                AppFlaw::None,
+                Rule::WORK_WITHIN_TOTAL,
+            ),
+            (
+                "no conflict action",
+                typical(),
+                AppFlaw::NoConflictAction,
+                Rule::CONFLICT_RESOLVED,
+            ),
+            (
+                "a failing callback",
+                typical(),
+                AppFlaw::FailsThirdProgress,
+                Rule::CALLBACK_FAILURE_ABORTS,
+            ),
+        ];
+        for (name, steps, flaw, rule) in cases {
+            let exploration =
+                explore_ws(&WindowsSyncTestHost::new(), &steps, || app(flaw), &budget());
+            let failure = exploration
+                .failure
+                .unwrap_or_else(|| panic!("{name} was not found"));
+            assert_eq!(failure.rule, rule, "{name}: {failure}");
+            assert!(failure.scenario.faults.is_empty(), "{name}: {failure}");
         }
     }
 }

@@ -88,14 +88,29 @@ pub fn explore(
     make: impl Fn() -> Arc<dyn SyncHandler>,
     budget: &Budget,
 ) -> Exploration {
-    explore_runs(|scenario| host.run(make(), scenario), true, budget)
+    let kinds = Kinds {
+        skips: true,
+        failures: true,
+    };
+    explore_runs(|scenario| host.run(make(), scenario), kinds, budget)
+}
+
+/// Which faults a generation's exploration uses besides cancels.
+#[derive(Clone, Copy)]
+pub(crate) struct Kinds {
+    /// The generation has skips.
+    pub(crate) skips: bool,
+    /// Failed reports are the host's (a failure the handler must survive),
+    /// not the subject's own (Windows Sync: a failing callback is the
+    /// application breaking a rule).
+    pub(crate) failures: bool,
 }
 
 /// [`explore`] over any generation: `run` runs a fresh handler under a
-/// scenario; `skips` says whether the generation has skips.
+/// scenario; `kinds` says which faults apply.
 pub(crate) fn explore_runs(
     run: impl Fn(&Scenario) -> Run,
-    skips: bool,
+    kinds: Kinds,
     budget: &Budget,
 ) -> Exploration {
     let started = Instant::now();
@@ -114,7 +129,7 @@ pub(crate) fn explore_runs(
     let clean = Scenario::clean();
     let base = run(&clean);
     runs += 1;
-    let points = cancel_points(&base.transcript, skips);
+    let points = cancel_points(&base.transcript, kinds);
     if let Some(failure) = failure_of(&clean, base) {
         return done(runs, false, Some(failure));
     }
@@ -148,10 +163,10 @@ pub(crate) fn explore_runs(
 struct Points {
     items: Vec<(ItemKey, usize)>,
     reports: usize,
-    skips: bool,
+    kinds: Kinds,
 }
 
-fn cancel_points(transcript: &Transcript, skips: bool) -> Points {
+fn cancel_points(transcript: &Transcript, kinds: Kinds) -> Points {
     let items: Vec<ItemKey> = transcript
         .host_calls()
         .find_map(|e| match (&e.call, &e.answer) {
@@ -177,18 +192,24 @@ fn cancel_points(transcript: &Transcript, skips: bool) -> Points {
         .collect();
     let reports = transcript
         .handler_calls()
-        .filter(|e| matches!(e.call, Call::Progress { .. } | Call::ReportProgress { .. }))
+        .filter(|e| {
+            matches!(
+                e.call,
+                Call::Progress { .. } | Call::ReportProgress { .. } | Call::OnProgress { .. }
+            )
+        })
         .count();
     Points {
         items,
         reports,
-        skips,
+        kinds,
     }
 }
 
 /// Every single-fault scenario, smallest item and report first.
 fn systematic(points: &Points) -> impl Iterator<Item = Scenario> + '_ {
-    let skips = points.skips;
+    let skips = points.kinds.skips;
+    let failures = points.kinds.failures;
     let per_item = points.items.iter().flat_map(move |(item, reports)| {
         (1..=*reports).flat_map(move |at_report| {
             let cancel = Fault::CancelItem {
@@ -202,14 +223,12 @@ fn systematic(points: &Points) -> impl Iterator<Item = Scenario> + '_ {
             std::iter::once(cancel).chain(skip)
         })
     });
-    let global = (1..=points.reports).flat_map(|at_report| {
-        [
-            Fault::CancelAll { at_report },
-            Fault::FailReport {
-                at_report,
-                code: HResult::E_FAIL,
-            },
-        ]
+    let global = (1..=points.reports).flat_map(move |at_report| {
+        let fail = failures.then_some(Fault::FailReport {
+            at_report,
+            code: HResult::E_FAIL,
+        });
+        std::iter::once(Fault::CancelAll { at_report }).chain(fail)
     });
     per_item
         .chain(global)
@@ -245,12 +264,15 @@ fn random_scenario(rng: &mut Rng, points: &Points) -> Scenario {
             (0, false) | (1, false) => {
                 let (item, item_reports) = points.items[rng.below(points.items.len())].clone();
                 let at_report = 1 + rng.below(item_reports.max(1) + 1);
-                if rng.below(2) == 0 || !points.skips {
+                if rng.below(2) == 0 || !points.kinds.skips {
                     Fault::CancelItem { item, at_report }
                 } else {
                     Fault::Skip { item, at_report }
                 }
             }
+            _ if !points.kinds.failures => Fault::CancelAll {
+                at_report: 1 + rng.below(reports + 1),
+            },
             (2, _) => Fault::CancelAll {
                 at_report: 1 + rng.below(reports + 1),
             },

@@ -84,6 +84,8 @@ pub enum Outcome {
     SyncMgr(SessionOutcome),
     /// A Sync Center session's outcome, or why it could not run.
     SyncCenter(Result<crate::sync_center::SyncCenterOutcome, crate::sync_center::SyncCenterError>),
+    /// A Windows Sync session's outcome.
+    WindowsSync(crate::windows_sync::WindowsSyncOutcome),
 }
 
 /// What one run of a handler under a [`Scenario`] came to.

@@ -112,9 +112,18 @@
 //! same for a [`SyncCenterHandler`](crate::sync_center::SyncCenterHandler)
 //! against a strict Sync Center session (its faults: cancel an item or
 //! everything at a `ReportProgress`, fail a report; Sync Center has no
-//! skip), and [`sync_center::record`] records one under any host. Replay
-//! and the COM checker cover SyncMgr handlers; Windows Sync providers are
-//! not in the kit yet.
+//! skip), and [`sync_center::record`] records one under any host.
+//!
+//! # Windows Sync
+//!
+//! [`windows_sync::WindowsSyncTestHost`] plays a provider's steps to an
+//! application's callback under a strict session, cancelling at each
+//! `OnProgress` ([`windows_sync::explore`]), and
+//! [`windows_sync::record`] records the callbacks. Both sides are checked:
+//! the provider's progress (§G.8 #52, #53) and the application's answers
+//! (#54, #57).
+//!
+//! Replay and the COM checker cover SyncMgr handlers.
 
 mod explore;
 mod host;
@@ -123,6 +132,7 @@ mod replay;
 pub mod strategy;
 pub mod sync_center;
 mod transcript;
+pub mod windows_sync;
 
 pub use explore::{Budget, Exploration, Failure, explore};
 pub use host::{Fault, Outcome, Run, Scenario, TestHost};

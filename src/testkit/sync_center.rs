@@ -18,7 +18,7 @@ use crate::{
     WindowHandle,
 };
 
-use super::explore::{Budget, Exploration, explore_runs};
+use super::explore::{Budget, Exploration, Kinds, explore_runs};
 use super::host::{Act, Outcome, Run, Scenario, apply};
 use super::record::Recorder;
 use super::transcript::{Answer, Call, Side};
@@ -90,7 +90,11 @@ pub fn explore(
     items: &[SyncCenterItemId],
     budget: &Budget,
 ) -> Exploration {
-    explore_runs(|scenario| host.run(make(), items, scenario), false, budget)
+    let kinds = Kinds {
+        skips: false,
+        failures: true,
+    };
+    explore_runs(|scenario| host.run(make(), items, scenario), kinds, budget)
 }
 
 /// Record `handler`'s `Synchronize` and every callback it makes, when run

@@ -114,6 +114,13 @@ pub enum Call {
         /// The item asked about (none: the whole session).
         item: Option<String>,
     },
+    /// Windows Sync's `OnProgress`, the session's work.
+    OnProgress {
+        /// Work done, if reported.
+        completed: Option<u64>,
+        /// Work in all, if reported.
+        total: Option<u64>,
+    },
     /// Any other method (`LogError`, `EnableModeless`, …), by name.
     Other {
         /// The method's name.
