@@ -439,6 +439,45 @@ fn a_failed_report_and_a_reentrant_skip_are_survived() {
 }
 
 #[test]
+fn a_replace_mid_sync_and_a_slow_host_are_survived() {
+    for make in [
+        (|| Manual::plain(Flaw::None)) as fn() -> Arc<dyn SyncHandler>,
+        || Manual::threaded(Flaw::None),
+        OnReporter::handler,
+    ] {
+        let scenario = Scenario::clean()
+            .with(Fault::ReplaceCallback { at_report: 4 })
+            .with(Fault::DelayReport {
+                at_report: 6,
+                millis: 20,
+            });
+        let run = host().run(make(), &scenario);
+        assert!(run.is_clean(), "{:?}", run.rules());
+        assert!(
+            run.final_states
+                .iter()
+                .all(|(_, phase)| *phase == ItemPhase::Succeeded),
+            "{:?}",
+            run.final_states
+        );
+        // The replace was made from inside the handler's fourth report.
+        let fourth = run
+            .transcript
+            .handler_calls()
+            .filter(|e| matches!(e.call, Call::Progress { .. }))
+            .nth(3)
+            .unwrap();
+        assert!(
+            run.transcript.host_calls().any(|e| {
+                e.call == Call::SetProgressCallback { some: true } && e.parent == Some(fourth.seq)
+            }),
+            "no replace inside entry {}",
+            fourth.seq
+        );
+    }
+}
+
+#[test]
 fn a_recorded_session_replays_without_divergence_and_a_changed_decision_is_found() {
     let scenario = Scenario::clean().with(Fault::CancelItem {
         item: item(1).into(),

@@ -74,8 +74,9 @@ pub struct Exploration {
 }
 
 /// Run the handler `make` builds (a fresh one per run) through every cancel
-/// point — each item × each of its reports × {cancel the item, cancel all,
-/// skip the item}, plus a failed report at each report — then a seeded
+/// point — each item × each of its reports × {cancel the item, skip the
+/// item}, and each report × {cancel all, a failed report, the callback
+/// replaced from inside it} — then a seeded
 /// random walk of two- and three-fault scenarios, until the budget is
 /// spent or a run breaks a rule. The first failure is shrunk: faults are
 /// dropped while it still fails.
@@ -91,6 +92,7 @@ pub fn explore(
     let kinds = Kinds {
         skips: true,
         failures: true,
+        replaces: true,
     };
     explore_runs(|scenario| host.run(make(), scenario), kinds, budget)
 }
@@ -104,6 +106,8 @@ pub(crate) struct Kinds {
     /// not the subject's own (Windows Sync: a failing callback is the
     /// application breaking a rule).
     pub(crate) failures: bool,
+    /// The host can replace the callback mid-sync (SyncMgr).
+    pub(crate) replaces: bool,
 }
 
 /// [`explore`] over any generation: `run` runs a fresh handler under a
@@ -210,6 +214,7 @@ fn cancel_points(transcript: &Transcript, kinds: Kinds) -> Points {
 fn systematic(points: &Points) -> impl Iterator<Item = Scenario> + '_ {
     let skips = points.kinds.skips;
     let failures = points.kinds.failures;
+    let replaces = points.kinds.replaces;
     let per_item = points.items.iter().flat_map(move |(item, reports)| {
         (1..=*reports).flat_map(move |at_report| {
             let cancel = Fault::CancelItem {
@@ -228,7 +233,10 @@ fn systematic(points: &Points) -> impl Iterator<Item = Scenario> + '_ {
             at_report,
             code: HResult::E_FAIL,
         });
-        std::iter::once(Fault::CancelAll { at_report }).chain(fail)
+        let replace = replaces.then_some(Fault::ReplaceCallback { at_report });
+        std::iter::once(Fault::CancelAll { at_report })
+            .chain(fail)
+            .chain(replace)
     });
     per_item
         .chain(global)

@@ -9,7 +9,7 @@ use crate::{
     Rule, Session, SessionConfig, SessionOutcome, SyncHandler, Violation,
 };
 
-use super::record::{ProgressHook, Recorder, RecordingHandler};
+use super::record::{HookAnswer, ProgressHook, Recorder, RecordingHandler};
 use super::transcript::{Answer, Transcript};
 
 /// One thing the host does to the handler during a run. Faults are keyed
@@ -42,6 +42,21 @@ pub enum Fault {
         item: ItemKey,
         /// Its report, from 1.
         at_report: usize,
+    },
+    /// The host gives the handler its callback again (`SetProgressCallback`
+    /// over the held one) from inside the handler's `at_report`-th report
+    /// (of any item), before handling it: a replace mid-sync.
+    ReplaceCallback {
+        /// The report, from 1, over all items.
+        at_report: usize,
+    },
+    /// The host takes `millis` milliseconds to answer the handler's
+    /// `at_report`-th report (of any item): a slow host.
+    DelayReport {
+        /// The report, from 1, over all items.
+        at_report: usize,
+        /// The delay.
+        millis: u64,
     },
     /// The host handles the handler's `at_report`-th report (of any item)
     /// and then answers it with the failure `code` instead of `Continue`
@@ -170,11 +185,11 @@ impl TestHost {
             session: session.clone(),
             faults: scenario.faults.clone(),
         });
-        let recording = Arc::new(RecordingHandler::new(
+        let recording = RecordingHandler::new(
             handler,
             Arc::clone(&recorder),
             Some(hook as Arc<dyn ProgressHook>),
-        ));
+        );
         let outcome = session.run(recording);
         let snapshot = session.snapshot();
         Run {
@@ -196,9 +211,10 @@ struct ScenarioHook {
 }
 
 impl ProgressHook for ScenarioHook {
-    fn on_progress(&self, item: ItemId, nth_of_item: usize, nth: usize) -> Option<CallbackError> {
+    fn on_progress(&self, item: ItemId, nth_of_item: usize, nth: usize) -> HookAnswer {
         let key = ItemKey::from(item);
-        apply(&self.faults, &key, nth_of_item, nth, |fault| match fault {
+        let mut replace_callback = false;
+        let failure = apply(&self.faults, &key, nth_of_item, nth, |fault| match fault {
             Act::CancelItem => {
                 // A finished item cannot be cancelled: nothing to do then.
                 let _ = self.session.cancel_item(item, CancelReason::User);
@@ -207,7 +223,12 @@ impl ProgressHook for ScenarioHook {
             Act::Skip => {
                 let _ = self.session.skip_item(item);
             }
-        })
+            Act::ReplaceCallback => replace_callback = true,
+        });
+        HookAnswer {
+            failure,
+            replace_callback,
+        }
     }
 }
 
@@ -216,6 +237,7 @@ pub(crate) enum Act {
     CancelItem,
     CancelAll,
     Skip,
+    ReplaceCallback,
 }
 
 /// Apply the faults due at this report of `item` (its `nth_of_item`-th,
@@ -237,6 +259,10 @@ pub(crate) fn apply(
             Fault::CancelAll { at_report } if *at_report == nth => act(Act::CancelAll),
             Fault::Skip { item: i, at_report } if i == item && *at_report == nth_of_item => {
                 act(Act::Skip);
+            }
+            Fault::ReplaceCallback { at_report } if *at_report == nth => act(Act::ReplaceCallback),
+            Fault::DelayReport { at_report, millis } if *at_report == nth => {
+                std::thread::sleep(std::time::Duration::from_millis(*millis));
             }
             Fault::FailReport { at_report, code } if *at_report == nth => {
                 failure = Some(Answer::callback_error(*code, "injected by the test host"));

@@ -43,7 +43,8 @@
 //!
 //! [`explore`] runs the handler once cleanly, then once per *cancel point*
 //! — each item × each of its reports × {cancel the item, skip it}, and each
-//! report × {cancel all, the host failing the call} — then a seeded random
+//! report × {cancel all, the host failing the call, the host replacing the
+//! callback from inside it} — then a seeded random
 //! walk of two- and three-fault scenarios ([`Budget`]). Each run is a
 //! fresh handler against a fresh strict [`TestHost`]; the first run that
 //! breaks a rule is shrunk to the fewest faults that still break it and
@@ -167,5 +168,5 @@ impl std::fmt::Debug for Recording {
 pub fn record(handler: Arc<dyn SyncHandler>) -> (Arc<dyn SyncHandler>, Recording) {
     let recorder = record::Recorder::new();
     let recorded = record::RecordingHandler::new(handler, Arc::clone(&recorder), None);
-    (Arc::new(recorded), Recording(recorder))
+    (recorded, Recording(recorder))
 }

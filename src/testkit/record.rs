@@ -119,18 +119,29 @@ impl Recorder {
 }
 
 /// What a test host may do when the handler calls `Progress`, before the
-/// call reaches the host: act (cancel, skip…), and ask for the host's
-/// answer to be replaced by a failure.
+/// call reaches the host: act (cancel, skip, delay…), and ask the recorder
+/// to replace the callback or the host's answer.
 pub(crate) trait ProgressHook: Send + Sync {
     /// `nth_of_item` counts this item's `Progress` calls from 1, `nth` all
-    /// of them from 1. `Some` replaces a `Continue` answer with that
-    /// failure (a cancel answer is passed on: a failure never hides one).
-    fn on_progress(&self, item: ItemId, nth_of_item: usize, nth: usize) -> Option<CallbackError>;
+    /// of them from 1.
+    fn on_progress(&self, item: ItemId, nth_of_item: usize, nth: usize) -> HookAnswer;
+}
+
+/// What the recorder does on a hook's behalf.
+#[derive(Default)]
+pub(crate) struct HookAnswer {
+    /// Replace a `Continue` answer with this failure (a cancel answer is
+    /// passed on: a failure never hides one).
+    pub(crate) failure: Option<CallbackError>,
+    /// Before forwarding, give the handler the host's callback again
+    /// (`SetProgressCallback` over the held one, from inside this call).
+    pub(crate) replace_callback: bool,
 }
 
 /// A handler that records every call the host makes on it, and hands it a
 /// callback that records every call it makes back.
 pub(crate) struct RecordingHandler {
+    me: crate::sync::Weak<RecordingHandler>,
     pub(crate) inner: Arc<dyn SyncHandler>,
     pub(crate) recorder: Arc<Recorder>,
     pub(crate) hook: Option<Arc<dyn ProgressHook>>,
@@ -143,13 +154,14 @@ impl RecordingHandler {
         inner: Arc<dyn SyncHandler>,
         recorder: Arc<Recorder>,
         hook: Option<Arc<dyn ProgressHook>>,
-    ) -> Self {
-        Self {
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             inner,
             recorder,
             hook,
             counts: Arc::default(),
-        }
+        })
     }
 
     fn host_call<T>(
@@ -244,6 +256,7 @@ impl SyncHandler for RecordingHandler {
         let wrapped = callback.map(|inner| {
             Arc::new(RecordingCallback {
                 inner,
+                handler: self.me.clone(),
                 recorder: Arc::clone(&self.recorder),
                 hook: self.hook.clone(),
                 counts: Arc::clone(&self.counts),
@@ -298,6 +311,8 @@ impl SyncHandler for RecordingHandler {
 /// The callback a recording handler gives its handler.
 struct RecordingCallback {
     inner: Arc<dyn SyncCallback>,
+    /// The recording handler, to replace the callback through.
+    handler: crate::sync::Weak<RecordingHandler>,
     recorder: Arc<Recorder>,
     hook: Option<Arc<dyn ProgressHook>>,
     counts: Arc<Mutex<(HashMap<ItemId, usize>, usize)>>,
@@ -396,11 +411,18 @@ impl SyncCallback for RecordingCallback {
             *all += 1;
             (*of_item, *all)
         };
-        let failure = self
+        let hooked = self
             .hook
             .as_ref()
-            .and_then(|hook| hook.on_progress(item, nth_of_item, nth));
-        let result = match (self.inner.progress(item, progress), failure) {
+            .map(|hook| hook.on_progress(item, nth_of_item, nth))
+            .unwrap_or_default();
+        if hooked.replace_callback
+            && let Some(handler) = self.handler.upgrade()
+        {
+            // The host replaces the callback with itself, re-entrantly.
+            let _ = handler.set_progress_callback(Some(Arc::clone(&self.inner)));
+        }
+        let result = match (self.inner.progress(item, progress), hooked.failure) {
             (Ok(CancelDecision::Continue), Some(failure)) => Err(failure),
             (result, _) => result,
         };

@@ -93,6 +93,7 @@ pub fn explore(
     let kinds = Kinds {
         skips: false,
         failures: true,
+        replaces: false,
     };
     explore_runs(|scenario| host.run(make(), items, scenario), kinds, budget)
 }
@@ -305,8 +306,8 @@ impl SyncCenterCallback for RecordingCallback {
                 let _ = self.session.cancel_item(report.item(), CancelReason::User);
             }
             Act::CancelAll => self.session.cancel_all(CancelReason::User),
-            // Sync Center has no skip.
-            Act::Skip => {}
+            // Sync Center has no skip, and no callback registration.
+            Act::Skip | Act::ReplaceCallback => {}
         });
         let result = match (self.inner.report_progress(report), failure) {
             (Ok(CancelRequest::None), Some(failure)) => Err(failure),

@@ -89,6 +89,7 @@ pub fn explore(
     let kinds = Kinds {
         skips: false,
         failures: false,
+        replaces: false,
     };
     explore_runs(|scenario| host.run(steps, make(), scenario), kinds, budget)
 }
