@@ -222,6 +222,10 @@ static ULONG WINAPI AddRef(ISyncMgrSynchronize *This)
 
 static void join_worker(handler *h)
 {
+    /* Called from the worker itself (a host replacing the callback from
+     * inside one of its reports): it cannot wait for itself. */
+    if (h->worker && GetThreadId(h->worker) == GetCurrentThreadId())
+        return;
     if (h->worker) {
         WaitForSingleObject(h->worker, INFINITE);
         CloseHandle(h->worker);
@@ -371,7 +375,14 @@ static HRESULT report(handler *h, ISyncMgrSynchronizeCallback *cb, const GUID *i
         item.mask |= SYNCMGRPROGRESSITEM_STATUSTEXT;
         item.lpcStatusText = text;
     }
+    /* The callback held now, not the one the work began with: a host may
+     * replace it from inside a report. */
+    (void)cb;
+    cb = current_callback(h);
+    if (!cb)
+        return E_UNEXPECTED;
     answer = ISyncMgrSynchronizeCallback_Progress(cb, id, &item);
+    ISyncMgrSynchronizeCallback_Release(cb);
     record(h, answer);
     return answer;
 }
@@ -409,6 +420,10 @@ static DWORD WINAPI work(void *param)
             h->stats.log_answer = ISyncMgrSynchronizeCallback_LogError(cb, SYNCMGRLOGLEVEL_INFORMATION, L"item done", &info);
         }
     }
+    ISyncMgrSynchronizeCallback_Release(cb);
+    cb = current_callback(h);
+    if (!cb)
+        return 1;
     h->stats.synchronize_completed_answer = ISyncMgrSynchronizeCallback_SynchronizeCompleted(cb, S_OK);
     ISyncMgrSynchronizeCallback_Release(cb);
     return 0;
